@@ -1,0 +1,147 @@
+package dev.slotted.orchestrator.store;
+
+import dev.slotted.protocol.ClaimedJob;
+import dev.slotted.protocol.Completion;
+import dev.slotted.protocol.Job;
+import dev.slotted.protocol.NewJob;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The durable visibility-timeout job queue (DESIGN §3, §11). Records in, records out: no JDBC type
+ * crosses this interface. Every method runs on the store's own blocking executor and returns at
+ * once; every write is one transaction. Times are passed in by the caller, so tests and the
+ * runtime share one clock.
+ *
+ * <p>Failures complete the stage exceptionally with {@link dev.slotted.protocol.ValidationException}
+ * (bad input, nothing written), {@link JobNotFoundException}, {@link JobConflictException} (the job
+ * is in a state that does not allow the operation) or {@link StoreException}.
+ */
+public interface JobStore extends AutoCloseable {
+
+  /** The number of partitions, fixed when the database was created. */
+  int partitions();
+
+  /** The partition a job with this partition key (or idempotency key, or neither) lands in. */
+  int partitionOf(String partitionKey, String idempotencyKey);
+
+  // ---- submit ---------------------------------------------------------------------------------
+
+  /**
+   * Inserts one job. When (queue, idempotencyKey) already exists, nothing is written and the
+   * existing job is returned with {@code created = false}.
+   */
+  CompletionStage<Submitted> submit(NewJob job, Instant now);
+
+  /** Inserts up to {@value #MAX_BATCH} jobs in one transaction: all or none. */
+  CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now);
+
+  int MAX_BATCH = 1000;
+
+  // ---- the runner's write path (inside its slot) -----------------------------------------------
+
+  /**
+   * Makes due scheduled jobs of the partition ready, then atomically claims up to {@code limit}
+   * ready jobs in order priority DESC, visible_at ASC: each gets a fresh lease token, becomes
+   * {@code running}, is hidden until {@code now + lease}, and starts an attempt. Jobs of an
+   * at-most-once queue are finished as they are claimed.
+   */
+  CompletionStage<List<ClaimedJob>> claim(ClaimRequest request);
+
+  /**
+   * Extends, in one statement, every lease {@code runnerId} holds to {@code now + lease}. Returns
+   * the jobs among {@code held} whose lease this runner no longer holds (cancelled, or taken over
+   * after expiry): their attempts must be stopped.
+   */
+  CompletionStage<Set<String>> renewLeases(
+      String runnerId, Collection<Lease> held, Duration lease, Instant now);
+
+  /**
+   * Writes a group of completions in one transaction. Each one is accepted only if its lease token
+   * is the job's current token; a stale one is refused and counted in {@link #leaseRejections()}.
+   * A retryable failure with attempts left is scheduled after the job's retry delay; otherwise a
+   * failure goes to the dead-letter queue.
+   */
+  CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now);
+
+  /**
+   * Gives leases back (graceful shutdown): the jobs become ready at once, and their attempts end as
+   * {@code cancelled}. Returns how many were released.
+   */
+  CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now);
+
+  /**
+   * Ends every expired lease of the partition: the attempt ends as {@code lease_expired}, and the
+   * job becomes ready again, or dead when it has no attempts left. Returns the reaped job ids.
+   */
+  CompletionStage<List<String>> reapExpired(int partition, Instant now);
+
+  // ---- operator actions ------------------------------------------------------------------------
+
+  /**
+   * Cancels a job that is not finished. A running attempt loses its lease at once (the runner sees
+   * it at its next renewal and stops the attempt). Fails with {@link JobConflictException} when the
+   * job is already finished.
+   */
+  CompletionStage<Job> cancel(String id, Instant now);
+
+  /**
+   * Moves a dead job back to ready: the attempt count restarts at 0, the history is kept. Fails with
+   * {@link JobConflictException} when the job is not dead.
+   */
+  CompletionStage<Job> requeue(String id, Instant now);
+
+  /**
+   * Deletes jobs (with their attempts) that finished before the given instants: succeeded and
+   * cancelled ones before {@code succeededBefore}, dead ones before {@code deadBefore}. At most
+   * {@code limit} jobs per call. Returns how many were deleted.
+   */
+  CompletionStage<Integer> purge(Instant succeededBefore, Instant deadBefore, int limit);
+
+  // ---- reads (reader pool; never take the write lock) -------------------------------------------
+
+  CompletionStage<Optional<Job>> get(String id);
+
+  /** Newest first, cursor-paginated. */
+  CompletionStage<Page<Job>> list(JobQuery query);
+
+  /** Per queue: counts by state and the age of the oldest ready job. */
+  CompletionStage<List<QueueCounts>> queueCounts(Instant now);
+
+  /** Which of these partitions have due work (ready, or scheduled and due) at {@code now}. */
+  CompletionStage<Set<Integer>> partitionsWithDueWork(Collection<Integer> partitions, Instant now);
+
+  // ---- runners ---------------------------------------------------------------------------------
+
+  /** Inserts or renews this runner's lease row until {@code now + ttl}, with its status JSON. */
+  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now);
+
+  /** Removes a runner's row (clean shutdown). */
+  CompletionStage<Void> deregister(String runnerId);
+
+  /** Every runner row, live or not, ordered by id. */
+  CompletionStage<List<RunnerRow>> runners(Instant now);
+
+  /**
+   * Takes or keeps the single leader lease: true when {@code runnerId} holds it until {@code now +
+   * ttl}.
+   */
+  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now);
+
+  // ---- counters --------------------------------------------------------------------------------
+
+  /** SQLITE_BUSY (or serialization) retries since start: {@code slotted_store_busy_retries_total}. */
+  long busyRetries();
+
+  /** Completions refused for a stale lease token: {@code slotted_lease_rejections_total}. */
+  long leaseRejections();
+
+  /** Closes connections and the executor. */
+  @Override
+  void close();
+}
