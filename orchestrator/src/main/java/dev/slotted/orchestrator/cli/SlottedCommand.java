@@ -1,5 +1,6 @@
 package dev.slotted.orchestrator.cli;
 
+import dev.slotted.orchestrator.config.ConfigError;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -30,6 +31,14 @@ public final class SlottedCommand implements Runnable {
     cl.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
     cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
     cl.getCommandSpec().exitCodeOnExecutionException(EXIT_FAILURE);
+    cl.setExecutionExceptionHandler((e, line, parsed) -> {
+      if (e instanceof ConfigError) {
+        line.getErr().println("slotted: " + e.getMessage());
+        return EXIT_USAGE;
+      }
+      line.getErr().println("slotted: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      return EXIT_FAILURE;
+    });
     return cl;
   }
 
