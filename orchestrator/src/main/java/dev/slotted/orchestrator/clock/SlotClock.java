@@ -33,9 +33,9 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * announce one endless window ({@code closesAt = Instant.MAX}) and never close it, so Reconcilers
  * have one code path for both modes.
  *
- * <p>Subscribers report the work they did in a slot with {@link SlotWorkDone}; the clock sums it per
- * cycle and counts overruns (work that ended after its window closed), visible in {@link Status}
- * and pushed to a {@link Listener} for metrics.
+ * <p>Subscribers report the work they did in a slot with {@link SlotWorkDone}; the clock sums it
+ * per cycle and counts overruns (work that ended after its window closed), visible in {@link
+ * Status} and pushed to a {@link Listener} for metrics.
  */
 public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
 

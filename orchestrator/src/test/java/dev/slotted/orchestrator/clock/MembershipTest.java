@@ -24,7 +24,8 @@ class MembershipTest {
   @Test
   void indexIsTheRankOfTheIdAmongTheLiveRunners() {
     List<RunnerRow> rows =
-        List.of(row("host-c", true), row("host-a", true), row("host-b", false), row("host-d", true));
+        List.of(
+            row("host-c", true), row("host-a", true), row("host-b", false), row("host-d", true));
     assertThat(Membership.fromRows(rows, "host-a")).isEqualTo(new Membership.Assignment(0, 3));
     assertThat(Membership.fromRows(rows, "host-c")).isEqualTo(new Membership.Assignment(1, 3));
     assertThat(Membership.fromRows(rows, "host-d")).isEqualTo(new Membership.Assignment(2, 3));

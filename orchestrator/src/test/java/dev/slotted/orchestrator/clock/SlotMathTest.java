@@ -256,7 +256,7 @@ class SlotMathTest {
       long t = randomEpochMs(random);
       SlotWindow next = math.nextWindow(t);
       assertThat(next.opensAt()).as("%s t=%d", c, t).isGreaterThan(t);
-      // No window of this runner opens in (t, next.opensAt): the previous one opened at or before t.
+      // No window opens in (t, next.opensAt): the previous one opened at or before t.
       assertThat(math.windowIn(next.cycle() - 1).opensAt()).isLessThanOrEqualTo(t);
     }
   }
@@ -288,7 +288,8 @@ class SlotMathTest {
     assertThat(second.nextBoundary(t0 + 100)).hasValue(t0 + 520);
     assertThat(second.nextBoundary(t0 + 520)).hasValue(t0 + 980);
     assertThat(second.nextBoundary(t0 + 980)).hasValue(t0 + 1520);
-    assertThat(first.nextWindow(t0 + 20)).isEqualTo(new SlotWindow(t0 / 1000 + 1, t0 + 1020, t0 + 1480));
+    assertThat(first.nextWindow(t0 + 20))
+        .isEqualTo(new SlotWindow(t0 / 1000 + 1, t0 + 1020, t0 + 1480));
   }
 
   @Test
