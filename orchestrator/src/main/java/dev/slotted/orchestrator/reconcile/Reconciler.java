@@ -236,6 +236,11 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     if (busy) {
       return;
     }
+    if (open && !clock.instant().isBefore(closesAt)) {
+      // The close tick may come late (scheduler granularity): never start a write past closesAt.
+      open = false;
+      reportWork(false);
+    }
     boolean mayWrite = open || (stopping && !buffered.isEmpty());
     if (!mayWrite) {
       return;

@@ -1,5 +1,6 @@
 package dev.slotted.orchestrator.runtime;
 
+import dev.slotted.orchestrator.clock.Membership;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Lease;
 import dev.slotted.orchestrator.store.RunnerRow;
@@ -32,16 +33,6 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
   /** The window of {@code cycle} opened. */
   public record WindowOpened(long cycle) implements Command {}
 
-  /** Asks for the last membership seen. */
-  public record GetMembership(ActorRef<Membership> replyTo) implements Command {}
-
-  /** Index and count of this runner among the live ones. */
-  public record Membership(int index, int count, List<String> live) {
-    public Membership {
-      live = List.copyOf(live);
-    }
-  }
-
   private record Running(WorkerProtocol.Running running) implements Command {}
 
   private record Renewed(Set<String> lost) implements Command {}
@@ -61,7 +52,7 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
   private final BiConsumer<Integer, Integer> onMembership;
   private final ActorRef<WorkerProtocol.Running> runningAdapter;
   private boolean busy;
-  private Membership membership;
+  private Membership.Assignment membership;
 
   /**
    * @param status the JSON this runner publishes in its row (slot figures, counters)
@@ -74,7 +65,7 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       Duration lease,
       Duration runnerTtl,
       boolean dynamic,
-      Membership initial,
+      Membership.Assignment initial,
       Clock clock,
       Supplier<CompletionStage<String>> status,
       BiConsumer<Integer, Integer> onMembership) {
@@ -90,7 +81,7 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       Duration lease,
       Duration runnerTtl,
       boolean dynamic,
-      Membership initial,
+      Membership.Assignment initial,
       Clock clock,
       Supplier<CompletionStage<String>> status,
       BiConsumer<Integer, Integer> onMembership) {
@@ -116,7 +107,6 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
         .onMessage(Renewed.class, this::onRenewed)
         .onMessage(Beat.class, this::onBeat)
         .onMessage(Failed.class, this::onFailed)
-        .onMessage(GetMembership.class, this::onGetMembership)
         .build();
   }
 
@@ -155,20 +145,12 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
     if (!dynamic) {
       return this;
     }
-    List<String> live = b.rows().stream().filter(RunnerRow::alive).map(RunnerRow::id).sorted().toList();
-    if (!live.contains(runnerId)) {
-      live = new java.util.ArrayList<>(live);
-      live.add(runnerId);
-      live = live.stream().sorted().toList();
-    }
-    int index = live.indexOf(runnerId);
-    if (index != membership.index() || live.size() != membership.count()) {
-      getContext().getLog().info("Membership changed: runner [{}] is now index [{}] of [{}] (live: {})",
-          runnerId, index, live.size(), live);
-      membership = new Membership(index, live.size(), live);
-      onMembership.accept(index, live.size());
-    } else {
-      membership = new Membership(index, live.size(), live);
+    Membership.Assignment now = Membership.fromRows(b.rows(), runnerId);
+    if (!now.equals(membership)) {
+      getContext().getLog().info("Membership changed: runner [{}] is now index [{}] of [{}]",
+          runnerId, now.index(), now.count());
+      membership = now;
+      onMembership.accept(now.index(), now.count());
     }
     return this;
   }
@@ -179,8 +161,4 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
     return this;
   }
 
-  private Behavior<Command> onGetMembership(GetMembership g) {
-    g.replyTo().tell(membership);
-    return this;
-  }
 }
