@@ -3,31 +3,45 @@ package dev.slotted.worker.handler;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slotted.worker.AsyncJobHandler;
 import dev.slotted.worker.JobContext;
-import dev.slotted.worker.JobHandler;
 import dev.slotted.worker.JobResult;
 import dev.slotted.worker.NonRetryableException;
-import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Demo and test handler. Reads {@code {"ms": N, "fail": p, "failFirst": k}} (every field optional):
  * sleeps N ms (cut short by a cancel), then fails with probability p, and always fails attempts 1..k,
  * so retries and dead letters can be shown deterministically. A payload that is not an object means
  * all defaults (no sleep, success).
+ *
+ * <p>The sleep is a timer, not a parked thread, so one runner can hold thousands of sleeping jobs
+ * (the lease-renewal benchmark) with a small blocking dispatcher.
  */
-public final class SleepHandler implements JobHandler {
+public final class SleepHandler implements AsyncJobHandler {
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** The parsed payload. */
   record Spec(long ms, double fail, int failFirst) {}
 
   @Override
-  public JobResult run(JobContext ctx) throws Exception {
+  public CompletionStage<JobResult> runAsync(JobContext ctx) throws NonRetryableException {
     Spec spec = parse(ctx.payload());
-    if (spec.ms() > 0 && ctx.cancellation().await(Duration.ofMillis(spec.ms()))) {
-      return JobResult.retryableFailure("cancelled while sleeping");
+    if (spec.ms() <= 0) {
+      return CompletableFuture.completedFuture(outcome(spec, ctx));
     }
+    CompletableFuture<JobResult> done = new CompletableFuture<>();
+    CompletableFuture.delayedExecutor(spec.ms(), TimeUnit.MILLISECONDS)
+        .execute(() -> done.complete(outcome(spec, ctx)));
+    ctx.cancellation()
+        .onCancel(() -> done.complete(JobResult.retryableFailure("cancelled while sleeping")));
+    return done;
+  }
+
+  private static JobResult outcome(Spec spec, JobContext ctx) {
     if (ctx.attempt() <= spec.failFirst()) {
       return JobResult.retryableFailure(
           "failing attempt " + ctx.attempt() + " of the first " + spec.failFirst() + " (failFirst)");

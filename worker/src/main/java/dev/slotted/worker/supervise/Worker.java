@@ -1,6 +1,7 @@
 package dev.slotted.worker.supervise;
 
 import dev.slotted.protocol.Completion;
+import dev.slotted.worker.AsyncJobHandler;
 import dev.slotted.worker.Cancellation;
 import dev.slotted.worker.JobResult;
 import dev.slotted.worker.NonRetryableException;
@@ -9,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -138,10 +140,23 @@ final class Worker extends AbstractBehavior<Worker.Command> {
       }
       ActorRef<Command> self = getContext().getSelf();
       a.cancellation().onCancel(() -> self.tell(new CancelRequested(a)));
-      getContext()
-          .pipeToSelf(
-              CompletableFuture.supplyAsync(() -> invoke(a), blocking),
-              (r, err) -> new Returned(a, r, err));
+      if (a.handler instanceof AsyncJobHandler async) {
+        CompletionStage<JobResult> stage;
+        try {
+          stage = async.runAsync(a.ctx);
+        } catch (Exception e) {
+          stage = CompletableFuture.failedFuture(e);
+        } catch (Error e) {
+          throw crash(a, e);
+        }
+        // The mapping runs on the thread completing the stage, never on this actor.
+        getContext().pipeToSelf(stage, (r, err) -> settled(a, r, err));
+      } else {
+        getContext()
+            .pipeToSelf(
+                CompletableFuture.supplyAsync(() -> invoke(a), blocking),
+                (r, err) -> new Returned(a, r, unwrap(err)));
+      }
     }
     return this;
   }
@@ -151,10 +166,7 @@ final class Worker extends AbstractBehavior<Worker.Command> {
       return this; // an attempt this worker already gave up on, or one from before a restart
     }
     if (r.error() != null) {
-      Throwable t = r.error() instanceof CompletionException && r.error().getCause() != null
-          ? r.error().getCause()
-          : r.error();
-      throw crash(r.attempt(), t);
+      throw crash(r.attempt(), r.error());
     }
     finish(r.attempt(), r.result());
     return this;
@@ -229,21 +241,41 @@ final class Worker extends AbstractBehavior<Worker.Command> {
     // An interrupt meant for an attempt abandoned on this pool thread must not hit this one.
     Thread.interrupted();
     a.thread = Thread.currentThread();
-    JobResult r;
+    JobResult r = null;
+    Exception failure = null;
     try {
       r = a.handler.run(a.ctx);
-      if (r == null) {
-        r = JobResult.nonRetryableFailure("the handler returned no result (null)");
-      }
-    } catch (NonRetryableException e) {
-      r = JobResult.nonRetryableFailure(describe(e));
-    } catch (InterruptedException e) {
-      r = JobResult.retryableFailure("interrupted");
     } catch (Exception e) {
-      r = JobResult.retryableFailure(describe(e));
+      failure = e;
     } finally {
       a.thread = null;
       Thread.interrupted();
+    }
+    return settle(a, r, failure);
+  }
+
+  /** An async handler's outcome: an Error crashes the worker, anything else is settled. */
+  private static Returned settled(Attempt a, JobResult r, Throwable err) {
+    Throwable t = unwrap(err);
+    if (t instanceof Exception e) {
+      return new Returned(a, settle(a, null, e), null);
+    }
+    if (t != null) {
+      return new Returned(a, null, t);
+    }
+    return new Returned(a, settle(a, r, null), null);
+  }
+
+  /** Turns a handler's return or exception into its result, and fills the tail from its log. */
+  private static JobResult settle(Attempt a, JobResult r, Exception failure) {
+    if (failure instanceof NonRetryableException e) {
+      r = JobResult.nonRetryableFailure(describe(e));
+    } else if (failure instanceof InterruptedException) {
+      r = JobResult.retryableFailure("interrupted");
+    } else if (failure != null) {
+      r = JobResult.retryableFailure(describe(failure));
+    } else if (r == null) {
+      r = JobResult.nonRetryableFailure("the handler returned no result (null)");
     }
     if (a.ctx.logOpened()) {
       try {
@@ -256,6 +288,13 @@ final class Worker extends AbstractBehavior<Worker.Command> {
       }
     }
     return r;
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    while (t instanceof CompletionException && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   private static JobResult withTail(JobResult r, String tail) {

@@ -9,8 +9,10 @@ import dev.slotted.worker.JobHandler;
 import dev.slotted.worker.JobResult;
 import dev.slotted.worker.handler.HandlerRegistry;
 import dev.slotted.worker.handler.NoopHandler;
+import dev.slotted.worker.handler.SleepHandler;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.BitSet;
@@ -22,6 +24,7 @@ import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.JUnit5TestKitBuilder;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -120,5 +123,39 @@ class WorkerThroughputTest {
     System.out.printf(
         "WorkerSupervisor throughput, capacity 64: noop %,.0f jobs/s; blocking no-op %,.0f jobs/s%n",
         inline, hop);
+  }
+
+  @Test
+  void thousandsOfSleepingJobsRunAtOnce() throws Exception {
+    int n = 3_000;
+    var sup =
+        testKit.spawn(
+            WorkerSupervisor.create(
+                WorkerSettings.of(n, logDir), HandlerRegistry.of(Map.of("sleep", new SleepHandler())),
+                Clock.systemUTC()));
+    TestProbe<WorkerProtocol.Event> events = testKit.createTestProbe();
+    Instant now = Instant.now();
+    List<ClaimedJob> jobs = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      jobs.add(new ClaimedJob("s" + i, "sleep", "{\"ms\": 1000}", 1, 5, "t" + i, null, 0, List.of(), null, now, now));
+    }
+    long t0 = System.nanoTime();
+    sup.tell(new WorkerProtocol.Dispatch(jobs, n, events.ref()));
+    TestProbe<WorkerProtocol.Running> running = testKit.createTestProbe();
+    sup.tell(new WorkerProtocol.GetRunning(running.ref()));
+    List<WorkerProtocol.RunningJob> all = running.receiveMessage(Duration.ofSeconds(10)).jobs();
+    assertThat(all).hasSize(n).allMatch(j -> j.worker() != null);
+    int finished = 0;
+    while (finished < n) {
+      WorkerProtocol.Event e = events.receiveMessage(Duration.ofSeconds(20));
+      if (e instanceof WorkerProtocol.Finished f) {
+        assertThat(f.completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+        finished++;
+      }
+    }
+    System.out.printf(
+        "%,d sleep jobs of 1 s at once (timers, no parked threads): all done in %.2f s%n",
+        n, (System.nanoTime() - t0) / 1e9);
+    testKit.stop(sup);
   }
 }
