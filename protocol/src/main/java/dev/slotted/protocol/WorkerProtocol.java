@@ -31,19 +31,29 @@ public final class WorkerProtocol {
   /**
    * A reservation of {@code total} worker slots. {@code limitedQueues} holds, for each queue with a
    * concurrency limit, how many of the reserved slots it may use; queues not listed may use any.
-   * A queue listed with 0 must not be claimed from now.
+   * A queue listed with 0 must not be claimed from now. Every reservation, even one of 0 slots or
+   * one whose claim failed, is answered with exactly one {@link Dispatch} (possibly empty), best
+   * built with {@link Dispatch#under}: the {@code id} lets the supervisor give back exactly the
+   * per-queue part of this reservation.
    */
-  public record Reservation(int total, Map<String, Integer> limitedQueues) {
+  public record Reservation(long id, int total, Map<String, Integer> limitedQueues) {
     public Reservation {
       limitedQueues = Map.copyOf(limitedQueues);
+    }
+
+    /** A reservation without an id (matched to its Dispatch by size). */
+    public Reservation(int total, Map<String, Integer> limitedQueues) {
+      this(0, total, limitedQueues);
     }
   }
 
   /**
    * Run these claimed jobs. {@code reserved} is the size of the reservation they were claimed
-   * under: the slots not used by {@code jobs} are given back. Events go to {@code replyTo}.
+   * under, and {@code reservationId} its id (0 if unknown): the slots not used by {@code jobs} are
+   * given back. Events go to {@code replyTo}.
    */
-  public record Dispatch(List<ClaimedJob> jobs, int reserved, ActorRef<Event> replyTo)
+  public record Dispatch(
+      List<ClaimedJob> jobs, int reserved, long reservationId, ActorRef<Event> replyTo)
       implements Command {
     public Dispatch {
       jobs = List.copyOf(jobs);
@@ -51,6 +61,17 @@ public final class WorkerProtocol {
         throw new IllegalArgumentException(
             "dispatching " + jobs.size() + " jobs under a reservation of " + reserved);
       }
+    }
+
+    /** A dispatch that names only the reservation's size (matched to it by size). */
+    public Dispatch(List<ClaimedJob> jobs, int reserved, ActorRef<Event> replyTo) {
+      this(jobs, reserved, 0, replyTo);
+    }
+
+    /** The jobs claimed under {@code reservation} (all of it is given back, less these jobs). */
+    public static Dispatch under(
+        Reservation reservation, List<ClaimedJob> jobs, ActorRef<Event> replyTo) {
+      return new Dispatch(jobs, reservation.total(), reservation.id(), replyTo);
     }
   }
 
@@ -75,7 +96,10 @@ public final class WorkerProtocol {
     }
   }
 
-  /** One running attempt. */
+  /**
+   * One running attempt. {@code worker} and {@code startedAt} are null for a dispatched job still
+   * waiting for a worker (its queue was at its concurrency limit): its lease must be renewed too.
+   */
   public record RunningJob(String jobId, String leaseToken, String queue, String worker, Instant startedAt) {}
 
   /**
