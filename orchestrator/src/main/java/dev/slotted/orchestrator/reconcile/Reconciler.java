@@ -71,7 +71,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private record Reserved(WorkerProtocol.Reservation reservation) implements Command {}
 
-  private record Claimed(List<ClaimedJob> jobs, int reserved, int limit) implements Command {
+  private record Claimed(List<ClaimedJob> jobs, WorkerProtocol.Reservation reservation, int limit) implements Command {
     Claimed {
       jobs = List.copyOf(jobs);
     }
@@ -81,7 +81,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private record Reaped(List<String> ids) implements Command {}
 
-  private record OpFailed(String op, Throwable cause, int reserved, List<Completion> unwritten)
+  private record OpFailed(String op, Throwable cause, WorkerProtocol.Reservation reservation, List<Completion> unwritten)
       implements Command {}
 
   private enum RetryReserve implements Command {
@@ -264,7 +264,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     Instant started = opStart;
     getContext().pipeToSelf(store.complete(batch, started), (results, err) -> {
       metrics.storeTxn("complete", Duration.between(started, clock.instant()));
-      return err == null ? new Written(batch, results) : new OpFailed("complete", err, 0, batch);
+      return err == null ? new Written(batch, results) : new OpFailed("complete", err, null, batch);
     });
   }
 
@@ -272,16 +272,17 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     reapDue = false;
     opStarted();
     getContext().pipeToSelf(store.reapExpired(partition, clock.instant()),
-        (ids, err) -> err == null ? new Reaped(ids) : new OpFailed("reap", err, 0, List.of()));
+        (ids, err) -> err == null ? new Reaped(ids) : new OpFailed("reap", err, null, List.of()));
   }
 
   private Behavior<Command> onReserved(Reserved r) {
-    int total = r.reservation().total();
+    WorkerProtocol.Reservation reservation = r.reservation();
+    int total = reservation.total();
     if (!open || stopping || total == 0) {
       busy = false;
-      if (total > 0) {
-        workers.tell(new WorkerProtocol.Dispatch(List.of(), total, workerEvents));
-      } else if (open && !stopping) {
+      // Every reservation is answered with exactly one Dispatch, even an empty one.
+      workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
+      if (total == 0 && open && !stopping) {
         // No free worker now; ask again shortly (a finished job of ours also wakes us).
         timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
         return this;
@@ -291,7 +292,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     }
     int limit = Math.min(total, settings.maxClaimBatch());
     java.util.Set<String> queues = settings.queues();
-    Map<String, Integer> limited = r.reservation().limitedQueues();
+    Map<String, Integer> limited = reservation.limitedQueues();
     if (!limited.isEmpty()) {
       // Queues at their concurrency limit are left out of this claim. A limited queue with some
       // room left may still be over-claimed by up to the batch; the supervisor then holds those
@@ -299,7 +300,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       queues = queues.stream().filter(q -> limited.getOrDefault(q, 1) > 0).collect(java.util.stream.Collectors.toSet());
       if (queues.isEmpty()) {
         busy = false;
-        workers.tell(new WorkerProtocol.Dispatch(List.of(), total, workerEvents));
+        workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
         timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
         return this;
       }
@@ -312,7 +313,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     Instant started = now;
     getContext().pipeToSelf(store.claim(request), (jobs, err) -> {
       metrics.storeTxn("claim", Duration.between(started, clock.instant()));
-      return err == null ? new Claimed(jobs, total, limit) : new OpFailed("claim", err, total, List.of());
+      return err == null ? new Claimed(jobs, reservation, limit) : new OpFailed("claim", err, reservation, List.of());
     });
     return this;
   }
@@ -330,7 +331,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private Behavior<Command> onClaimed(Claimed c) {
     opEnded();
-    workers.tell(new WorkerProtocol.Dispatch(c.jobs(), c.reserved(), workerEvents));
+    workers.tell(WorkerProtocol.Dispatch.under(c.reservation(), c.jobs(), workerEvents));
     if (!c.jobs().isEmpty()) {
       claimedTotal += c.jobs().size();
       countClaims(c.jobs());
@@ -394,8 +395,8 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private Behavior<Command> onOpFailed(OpFailed f) {
     opEnded();
-    if (f.reserved() > 0) {
-      workers.tell(new WorkerProtocol.Dispatch(List.of(), f.reserved(), workerEvents));
+    if (f.reservation() != null) {
+      workers.tell(WorkerProtocol.Dispatch.under(f.reservation(), List.of(), workerEvents));
     }
     if (!f.unwritten().isEmpty()) {
       // Keep them: a completion is written at the next chance, never dropped.
