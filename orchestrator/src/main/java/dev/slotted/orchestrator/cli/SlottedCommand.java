@@ -10,7 +10,17 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = SlottedCommand.Version.class,
     description = "Slotted: a batch job orchestrator (SQLite queue, TDMA runners, Pekko actors).",
-    subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+        ServeCommand.class,
+        SubmitCommand.class,
+        JobCommand.class,
+        JobsCommand.class,
+        CancelCommand.class,
+        DeadCommand.class,
+        RequeueCommand.class,
+        QueuesCommand.class,
+        RunnersCommand.class,
+        CommandLine.HelpCommand.class})
 public final class SlottedCommand implements Runnable {
 
   /** Exit code for bad usage or rejected input (DESIGN §8). */
