@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.cfg.JsonNodeFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -21,13 +22,14 @@ import java.util.function.Function;
 /** The API's JSON shapes (DESIGN §3, §7), written by hand so the wire format is explicit. */
 public final class Json {
   /**
-   * Strict reader: duplicate keys and trailing content are errors; floats stay BigDecimal so a
-   * payload keeps its digits when re-serialized.
+   * Strict reader: duplicate keys and trailing content are errors; floats stay BigDecimal, trailing
+   * zeros included, so a payload keeps its digits when re-serialized.
    */
   public static final ObjectMapper MAPPER = JsonMapper.builder()
       .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+      .configure(JsonNodeFeature.STRIP_TRAILING_BIGDECIMAL_ZEROES, false)
       .build();
 
   private Json() {}

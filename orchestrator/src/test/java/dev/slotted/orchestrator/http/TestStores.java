@@ -1,0 +1,13 @@
+package dev.slotted.orchestrator.http;
+
+import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.store.JobStore;
+
+/** The store the API tests run on. */
+final class TestStores {
+  private TestStores() {}
+
+  static JobStore open(Settings settings) {
+    return new InMemoryJobStore();
+  }
+}
