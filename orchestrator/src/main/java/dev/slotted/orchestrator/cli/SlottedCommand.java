@@ -38,6 +38,8 @@ public final class SlottedCommand implements Runnable {
   /** The configured command line: usage errors exit 2, failures 1. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SlottedCommand());
+    // "--payload @FILE" is ours: picocli must not expand @-arguments into argument files.
+    cl.setExpandAtFiles(false);
     cl.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
     cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
     cl.getCommandSpec().exitCodeOnExecutionException(EXIT_FAILURE);

@@ -4,10 +4,10 @@ import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.store.JobStore;
 
 /** The store the API tests run on. */
-final class TestStores {
+public final class TestStores {
   private TestStores() {}
 
-  static JobStore open(Settings settings) {
+  public static JobStore open(Settings settings) {
     return new InMemoryJobStore();
   }
 }
