@@ -39,7 +39,7 @@ class CliTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(dir, "", dev.slotted.orchestrator.http.TestStores::open);
+    server = TestServer.start(dir, "", dev.slotted.orchestrator.http.TestStores.sqlite(dir));
   }
 
   @AfterAll

@@ -35,7 +35,7 @@ class HttpApiTest {
 
   @BeforeAll
   static void start() throws Exception {
-    server = TestServer.start(dir, "", TestStores::open);
+    server = TestServer.start(dir, "", TestStores.sqlite(dir));
   }
 
   @AfterAll
