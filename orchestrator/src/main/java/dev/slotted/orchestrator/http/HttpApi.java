@@ -291,7 +291,7 @@ public final class HttpApi {
     long max = ctx.settings().maxBody();
     OptionalLong declared = entity.getContentLengthOption();
     if (declared.isPresent() && declared.getAsLong() > max) {
-      entity.discardBytes(system);
+      // Answer before reading: Pekko closes the connection instead of draining the rest.
       return CompletableFuture.failedFuture(new ProblemException(Problem.tooLarge(max)));
     }
     return entity.withSizeLimit(max).toStrict(BODY_TIMEOUT_MS, max, system).handle((strict, e) -> {

@@ -2,6 +2,7 @@ package dev.slotted.orchestrator.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.slotted.orchestrator.cli.SlottedCommand;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.StoreException;
 import java.lang.reflect.Proxy;
@@ -70,6 +71,25 @@ class HttpApiAuthAndFailureTest {
     HttpResponse<String> r = server.get("/api/v1/runners", "Authorization", "Bearer " + TOKEN);
     assertThat(r.statusCode()).isEqualTo(200);
     assertThat(server.get("/metrics").statusCode()).as("metrics are outside /api").isEqualTo(200);
+  }
+
+  @Test
+  void cliSendsTheTokenAndExplainsA401() {
+    String url = "--server=" + server.base;
+    java.io.StringWriter out = new java.io.StringWriter();
+    java.io.StringWriter err = new java.io.StringWriter();
+    picocli.CommandLine ok = SlottedCommand.commandLine();
+    ok.setOut(new java.io.PrintWriter(out, true));
+    ok.setErr(new java.io.PrintWriter(err, true));
+    assertThat(ok.execute("runners", url, "--token", TOKEN)).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("host-a-17");
+
+    assertThat(ok.execute("runners", url)).isEqualTo(1);
+    assertThat(err.toString()).contains("401").contains("SLOTTED_AUTH_TOKEN");
+
+    err.getBuffer().setLength(0);
+    assertThat(ok.execute("job", "1", url, "--token", TOKEN)).as("a store failure").isEqualTo(1);
+    assertThat(err.toString()).contains("503").doesNotContain("/srv/secret");
   }
 
   @Test

@@ -325,7 +325,8 @@ class HttpApiTest {
     for (String[] c : List.of(
         new String[] {"limit=0", "limit"}, new String[] {"limit=501", "limit"},
         new String[] {"limit=abc", "limit"}, new String[] {"state=bogus", "state"},
-        new String[] {"colour=red", "colour"}, new String[] {"queue=a&queue=b", "queue"})) {
+        new String[] {"colour=red", "colour"}, new String[] {"queue=a&queue=b", "queue"},
+        new String[] {"cursor=not-a-cursor", "cursor"})) {
       HttpResponse<String> r = server.get("/api/v1/jobs?" + c[0]);
       assertThat(r.statusCode()).as(c[0]).isEqualTo(400);
       assertProblem(r, 400);
