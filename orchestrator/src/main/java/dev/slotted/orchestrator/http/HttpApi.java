@@ -80,7 +80,7 @@ public final class HttpApi {
   private static final long BODY_TIMEOUT_MS = 10_000;
   private static final Set<String> JOB_LIST_PARAMS = Set.of("queue", "state", "limit", "cursor");
   private static final Set<String> DEAD_LIST_PARAMS = Set.of("queue", "limit", "cursor");
-  /** Job ids usable as a directory name under the log dir (no separators, no dot-only names). */
+  /** Job ids usable as a directory name under the log dir (no separators, no leading dot). */
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
   private static final ContentType PROMETHEUS_TEXT =
       ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8");
@@ -173,7 +173,7 @@ public final class HttpApi {
 
   private Route attemptLog(String id, int attempt) {
     Path dir = ctx.logDir().toAbsolutePath().normalize();
-    Path file = SAFE_ID.matcher(id).matches() && !id.equals("..") && attempt >= 1
+    Path file = SAFE_ID.matcher(id).matches() && attempt >= 1
         ? dir.resolve(id).resolve(attempt + ".log").normalize()
         : null;
     if (file == null || !file.startsWith(dir) || !Files.isRegularFile(file)) {
@@ -242,7 +242,7 @@ public final class HttpApi {
     if (!errors.isEmpty()) {
       throw new ProblemException(Problem.validation(errors));
     }
-    return new JobQuery(emptyToNull(queue), state, limit, emptyToNull(cursor));
+    return new JobQuery(queue, state, limit, cursor);
   }
 
   private CompletionStage<HttpResponse> queues() {
@@ -397,13 +397,10 @@ public final class HttpApi {
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.bytes(body)));
   }
 
+  /** A parameter's value; empty counts as absent ({@code ?queue=&state=} lists everything). */
   private static String one(Map<String, List<String>> params, String name) {
     List<String> v = params.get(name);
-    return v == null || v.isEmpty() ? null : v.get(0);
-  }
-
-  private static String emptyToNull(String s) {
-    return s == null || s.isEmpty() ? null : s;
+    return v == null || v.isEmpty() || v.get(0).isEmpty() ? null : v.get(0);
   }
 
   private static Throwable unwrap(Throwable t) {
