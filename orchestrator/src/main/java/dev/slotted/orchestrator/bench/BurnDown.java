@@ -1,0 +1,323 @@
+package dev.slotted.orchestrator.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slotted.orchestrator.store.JobQuery;
+import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.orchestrator.store.Page;
+import dev.slotted.orchestrator.store.QueueCounts;
+import dev.slotted.orchestrator.store.RunnerRow;
+import dev.slotted.protocol.Attempt;
+import dev.slotted.protocol.Job;
+import dev.slotted.protocol.JobState;
+import dev.slotted.protocol.NewJob;
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * {@code slotted bench}: a burn-down of no-op jobs drained by real runner processes on one SQLite
+ * file (DESIGN §8). Two workloads:
+ *
+ * <ul>
+ *   <li>burn-down (default): N jobs are inserted in batches of 1000 first (submit/s), then R runners
+ *       start and drain them (drain/s = N over first start to last end of any attempt);
+ *   <li>rate ({@code --rate X}): R runners start first, then N jobs arrive through the first
+ *       runner's HTTP API at X jobs/s; the dispatch delay (due to started) is what it measures.
+ * </ul>
+ *
+ * Every job is checked at the end: lost = not succeeded, duplicates = attempts beyond the first
+ * (no-op jobs never fail, so any second attempt is a second run).
+ */
+public final class BurnDown {
+
+  /** The options of one bench run. */
+  public record Options(
+      int jobs, int workers, int runners, boolean tdma, Path dir, int rate, Duration timeout, int partitions) {}
+
+  /** The figures DESIGN §8 names, in its order. */
+  public record Result(
+      int jobs,
+      int runners,
+      String mode,
+      double submitPerSecond,
+      double drainPerSecond,
+      double dispatchDelayP50Ms,
+      double dispatchDelayP99Ms,
+      long busyRetries,
+      long duplicates,
+      long lost) {
+
+    public Map<String, Object> asMap() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("jobs", jobs);
+      m.put("runners", runners);
+      m.put("mode", mode);
+      m.put("submitPerSecond", round(submitPerSecond));
+      m.put("drainPerSecond", round(drainPerSecond));
+      m.put("dispatchDelayP50Ms", round(dispatchDelayP50Ms));
+      m.put("dispatchDelayP99Ms", round(dispatchDelayP99Ms));
+      m.put("busyRetries", busyRetries);
+      m.put("duplicates", duplicates);
+      m.put("lost", lost);
+      return m;
+    }
+
+    private static double round(double d) {
+      return Math.round(d * 10) / 10.0;
+    }
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Options options;
+  private final Function<Path, JobStore> openStore;
+  private final Clock clock = Clock.systemUTC();
+  private final List<Process> processes = new ArrayList<>();
+
+  /** @param openStore opens the job store on a database file (in this process) */
+  public BurnDown(Options options, Function<Path, JobStore> openStore) {
+    this.options = options;
+    this.openStore = openStore;
+  }
+
+  public Result run() throws Exception {
+    Files.createDirectories(options.dir());
+    Path db = options.dir().resolve("slotted.db");
+    double submitRate = 0;
+    int port = freePort();
+    try {
+      if (options.rate() <= 0) {
+        try (JobStore store = openStore.apply(db)) {
+          submitRate = submitAll(store);
+        }
+        startRunners(db, port);
+      } else {
+        try (JobStore store = openStore.apply(db)) {
+          store.partitions(); // create and migrate before the runners race to do it
+        }
+        startRunners(db, port);
+        submitRate = submitThroughApi(port);
+      }
+      try (JobStore store = openStore.apply(db)) {
+        awaitFinished(store);
+        // Let every runner publish its counters once more after the last job.
+        Thread.sleep(2500);
+        return collect(store, submitRate);
+      }
+    } finally {
+      stopRunners();
+    }
+  }
+
+  private double submitAll(JobStore store) throws Exception {
+    int batch = 1000;
+    long start = System.nanoTime();
+    for (int done = 0; done < options.jobs(); done += batch) {
+      int n = Math.min(batch, options.jobs() - done);
+      List<NewJob> jobs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        jobs.add(NewJob.of("noop", "{}"));
+      }
+      store.submitBatch(jobs, clock.instant()).toCompletableFuture().get();
+    }
+    return options.jobs() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private double submitThroughApi(int port) throws Exception {
+    HttpClient http = HttpClient.newHttpClient();
+    URI base = URI.create("http://127.0.0.1:" + port);
+    awaitApi(http, base);
+    // Batches every 10 ms at the requested rate.
+    int perTick = Math.max(1, options.rate() / 100);
+    String body = batchBody(perTick);
+    long tickNanos = 10_000_000L;
+    long start = System.nanoTime();
+    int sent = 0;
+    while (sent < options.jobs()) {
+      int n = Math.min(perTick, options.jobs() - sent);
+      HttpRequest req = HttpRequest.newBuilder(base.resolve("/api/v1/jobs/batch"))
+          .header("Content-Type", "application/json")
+          .POST(HttpRequest.BodyPublishers.ofString(n == perTick ? body : batchBody(n)))
+          .build();
+      HttpResponse<String> resp = http.send(req, HttpResponse.BodyHandlers.ofString());
+      if (resp.statusCode() != 201) {
+        throw new IllegalStateException("bench submit failed: HTTP " + resp.statusCode() + " " + resp.body());
+      }
+      sent += n;
+      long next = start + (sent / perTick) * tickNanos;
+      long wait = next - System.nanoTime();
+      if (wait > 0) {
+        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+      }
+    }
+    return sent / ((System.nanoTime() - start) / 1e9);
+  }
+
+  private static String batchBody(int n) {
+    StringBuilder sb = new StringBuilder("{\"jobs\":[");
+    for (int i = 0; i < n; i++) {
+      sb.append(i == 0 ? "" : ",").append("{\"queue\":\"noop\",\"payload\":{}}");
+    }
+    return sb.append("]}").toString();
+  }
+
+  private void awaitApi(HttpClient http, URI base) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      try {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/api/v1/queues")).build(),
+            HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      checkRunnersAlive();
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the first runner's API did not come up within 60 s (see " + options.dir() + ")");
+  }
+
+  private void startRunners(Path db, int firstPort) throws IOException {
+    String java = ProcessHandle.current().info().command().orElse("java");
+    String classpath = System.getProperty("java.class.path");
+    for (int i = 0; i < options.runners(); i++) {
+      Path conf = options.dir().resolve("runner-" + i + ".conf");
+      Files.writeString(conf, String.join("\n",
+          "slotted {",
+          "  node-id = \"bench-" + i + "\"",
+          "  store.sqlite.path = " + JSON.writeValueAsString(db.toString()),
+          "  partitions = " + options.partitions(),
+          "  tdma.enabled = " + options.tdma(),
+          "  http.port = " + (i == 0 ? firstPort : 0),
+          "  workers.capacity = " + options.workers(),
+          "  workers.log-dir = " + JSON.writeValueAsString(options.dir().resolve("logs").toString()),
+          "  queues { noop { handler = noop } }",
+          "}",
+          "pekko.management.http.port = 0",
+          ""));
+      List<String> cmd = new ArrayList<>(Arrays.asList(java, "-Xms256m", "-cp", classpath));
+      String agentFlag = System.getProperty("slotted.bench.jvm-flags");
+      if (agentFlag != null && !agentFlag.isBlank()) {
+        cmd.addAll(Arrays.asList(agentFlag.trim().split("\\s+")));
+      }
+      cmd.addAll(List.of("dev.slotted.orchestrator.app.Main", "serve", "-c", conf.toString()));
+      File log = options.dir().resolve("runner-" + i + ".log").toFile();
+      processes.add(new ProcessBuilder(cmd).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.to(log)).start());
+    }
+  }
+
+  private void checkRunnersAlive() {
+    for (int i = 0; i < processes.size(); i++) {
+      if (!processes.get(i).isAlive()) {
+        throw new IllegalStateException("runner " + i + " exited with " + processes.get(i).exitValue()
+            + " (see " + options.dir().resolve("runner-" + i + ".log") + ")");
+      }
+    }
+  }
+
+  private void awaitFinished(JobStore store) throws Exception {
+    long deadline = System.nanoTime() + options.timeout().toNanos();
+    while (System.nanoTime() < deadline) {
+      long finished = 0;
+      for (QueueCounts q : store.queueCounts(clock.instant()).toCompletableFuture().get()) {
+        finished += q.succeeded() + q.dead() + q.cancelled();
+      }
+      if (finished >= options.jobs()) {
+        return;
+      }
+      checkRunnersAlive();
+      Thread.sleep(100);
+    }
+    // Not all finished: the report counts the rest as lost.
+  }
+
+  private Result collect(JobStore store, double submitRate) throws Exception {
+    List<Long> delays = new ArrayList<>(options.jobs());
+    Instant firstStart = null;
+    Instant lastEnd = null;
+    long succeeded = 0;
+    long duplicates = 0;
+    String cursor = null;
+    do {
+      Page<Job> page = store.list(new JobQuery("noop", null, JobQuery.MAX_LIMIT, cursor)).toCompletableFuture().get();
+      for (Job j : page.items()) {
+        if (j.state() == JobState.SUCCEEDED) {
+          succeeded++;
+        }
+        duplicates += Math.max(0, j.attempts().size() - 1);
+        if (j.attempts().isEmpty()) {
+          continue;
+        }
+        Attempt first = j.attempts().get(0);
+        Instant due = j.runAt() != null ? j.runAt() : j.createdAt();
+        delays.add(Duration.between(due, first.startedAt()).toNanos());
+        for (Attempt a : j.attempts()) {
+          firstStart = firstStart == null || a.startedAt().isBefore(firstStart) ? a.startedAt() : firstStart;
+          if (a.endedAt() != null) {
+            lastEnd = lastEnd == null || a.endedAt().isAfter(lastEnd) ? a.endedAt() : lastEnd;
+          }
+        }
+      }
+      cursor = page.nextCursor();
+    } while (cursor != null);
+    long busy = 0;
+    for (RunnerRow r : store.runners(clock.instant()).toCompletableFuture().get()) {
+      JsonNode status = r.statusJson() == null ? null : JSON.readTree(r.statusJson());
+      if (status != null && status.has("busyRetries")) {
+        busy += status.get("busyRetries").asLong();
+      }
+    }
+    delays.sort(null);
+    double drainSeconds = firstStart == null || lastEnd == null ? Double.NaN
+        : Math.max(1, Duration.between(firstStart, lastEnd).toMillis()) / 1000.0;
+    return new Result(options.jobs(), options.runners(),
+        (options.tdma() ? "tdma" : "continuous") + (options.rate() > 0 ? ", rate " + options.rate() + "/s" : ", burn-down"),
+        submitRate, options.jobs() / drainSeconds,
+        percentile(delays, 0.50) / 1e6, percentile(delays, 0.99) / 1e6,
+        busy, duplicates, options.jobs() - succeeded);
+  }
+
+  private static double percentile(List<Long> sorted, double p) {
+    if (sorted.isEmpty()) {
+      return Double.NaN;
+    }
+    int i = (int) Math.min(sorted.size() - 1, Math.round(p * (sorted.size() - 1)));
+    return sorted.get(i);
+  }
+
+  private void stopRunners() throws InterruptedException {
+    for (Process p : processes) {
+      p.destroy(); // SIGTERM: graceful shutdown
+    }
+    for (Process p : processes) {
+      if (!p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

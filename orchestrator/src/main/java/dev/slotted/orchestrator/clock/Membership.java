@@ -1,0 +1,103 @@
+package dev.slotted.orchestrator.clock;
+
+import dev.slotted.orchestrator.store.RunnerRow;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.TreeSet;
+
+/**
+ * Who this runner is among the live runners, and which partitions it owns (DESIGN §2). Pure.
+ *
+ * <p>Every runner reads the same runner rows and sorts the ids the same way, so they agree on N and
+ * on each other's rank without talking to each other. The SlotClock applies a new assignment at the
+ * next cycle boundary, so all runners switch at the same cycle.
+ */
+public final class Membership {
+
+  private Membership() {}
+
+  /**
+   * This runner's place among the runners.
+   *
+   * @param index the rank of this runner's id among the sorted live ids, 0-based
+   * @param count the number of live runners
+   */
+  public record Assignment(int index, int count) {
+
+    public Assignment {
+      if (count < 1) {
+        throw new IllegalArgumentException(
+            SlotMath.KEY_RUNNER_COUNT + " = " + count + ": must be at least 1");
+      }
+      if (index < 0 || index >= count) {
+        throw new IllegalArgumentException(
+            SlotMath.KEY_RUNNER_INDEX + " = " + index + ": must be in [0, " + count + ")");
+      }
+    }
+
+    /** The partitions {@code p} in {@code [0, partitions)} with {@code p mod count == index}. */
+    public List<Integer> ownedPartitions(int partitions) {
+      if (partitions < 1) {
+        throw new IllegalArgumentException(
+            "slotted.partitions = " + partitions + ": must be at least 1");
+      }
+      List<Integer> owned = new ArrayList<>();
+      for (int p = index; p < partitions; p += count) {
+        owned.add(p);
+      }
+      return List.copyOf(owned);
+    }
+
+    public boolean owns(int partition) {
+      return ownerOf(partition, count) == index;
+    }
+  }
+
+  /**
+   * The assignment from the live runner rows (dynamic membership). Rows that are not alive are
+   * ignored. This runner counts itself even when its own row is missing or expired (it has just
+   * started, or a pause outlived its lease): it is running, and the others will count it again as
+   * soon as its next heartbeat lands.
+   */
+  public static Assignment fromRows(Collection<RunnerRow> rows, String selfId) {
+    List<String> live = new ArrayList<>(rows.size());
+    for (RunnerRow row : rows) {
+      if (row.alive()) {
+        live.add(row.id());
+      }
+    }
+    return of(live, selfId);
+  }
+
+  /** The assignment from the ids of the live runners, in any order, duplicates ignored. */
+  public static Assignment of(Collection<String> liveIds, String selfId) {
+    if (selfId == null || selfId.isEmpty()) {
+      throw new IllegalArgumentException("the runner id must not be empty");
+    }
+    TreeSet<String> ids = new TreeSet<>(liveIds);
+    ids.add(selfId);
+    return new Assignment(ids.headSet(selfId).size(), ids.size());
+  }
+
+  /** The configured assignment (static membership); validates like the dynamic one. */
+  public static Assignment fixed(int index, int count) {
+    return new Assignment(index, count);
+  }
+
+  /** The rank of the runner that owns a partition among {@code count} runners. */
+  public static int ownerOf(int partition, int count) {
+    if (partition < 0) {
+      throw new IllegalArgumentException("partition " + partition + " is negative");
+    }
+    if (count < 1) {
+      throw new IllegalArgumentException("runner count " + count + " must be at least 1");
+    }
+    return partition % count;
+  }
+
+  /** The partitions of {@code [0, partitions)} that runner {@code index} of {@code count} owns. */
+  public static List<Integer> ownedPartitions(int partitions, int index, int count) {
+    return new Assignment(index, count).ownedPartitions(partitions);
+  }
+}

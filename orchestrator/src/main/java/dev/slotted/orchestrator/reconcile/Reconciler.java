@@ -1,0 +1,472 @@
+package dev.slotted.orchestrator.reconcile;
+
+import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.store.ClaimRequest;
+import dev.slotted.orchestrator.store.CompletionResult;
+import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.protocol.ClaimedJob;
+import dev.slotted.protocol.Completion;
+import dev.slotted.protocol.JobState;
+import dev.slotted.protocol.WorkerProtocol;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+
+/**
+ * The Reconciler of one partition (DESIGN §2). It writes to the store only while its runner's TDMA
+ * window is open, one operation at a time, in this order of preference: the completions buffered
+ * since its last write (group commit), the reaping of expired leases (once per window, owned
+ * partitions only), then a claim sized by the worker capacity it reserved first.
+ *
+ * <p>It exists for every partition; in a window where its runner does not own the partition it only
+ * flushes completions and steals jobs that have waited longer than {@code stealAfter}.
+ */
+public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
+
+  /** What a Reconciler accepts. */
+  public sealed interface Command {}
+
+  /**
+   * The runner's window opened; it closes at {@code closesAt}. {@code owned}: this runner owns the
+   * partition during this cycle.
+   */
+  public record WindowOpened(long cycle, Instant closesAt, boolean owned) implements Command {}
+
+  /** The window closed: no more writes until the next one. */
+  public enum WindowClosed implements Command {
+    INSTANCE
+  }
+
+  /** New due work may exist (a local submit, or the poller saw some). */
+  public enum Wake implements Command {
+    INSTANCE
+  }
+
+  /**
+   * Shutdown: claim nothing more, write the buffered completions now (inside the window or not),
+   * then reply.
+   */
+  public record Flush(ActorRef<Flushed> replyTo) implements Command {}
+
+  /** Reply to {@link Flush}: how many completions were written. */
+  public record Flushed(int partition, int written) {}
+
+  /** Asks for the reconciler's figures. */
+  public record GetStatus(ActorRef<Status> replyTo) implements Command {}
+
+  /** The reconciler's figures. */
+  public record Status(int partition, boolean open, boolean owned, int buffered, long claimed, long written) {}
+
+  private record FromWorker(WorkerProtocol.Event event) implements Command {}
+
+  private record Reserved(WorkerProtocol.Reservation reservation) implements Command {}
+
+  private record Claimed(List<ClaimedJob> jobs, int reserved, int limit) implements Command {
+    Claimed {
+      jobs = List.copyOf(jobs);
+    }
+  }
+
+  private record Written(List<Completion> batch, List<CompletionResult> results) implements Command {}
+
+  private record Reaped(List<String> ids) implements Command {}
+
+  private record OpFailed(String op, Throwable cause, int reserved, List<Completion> unwritten)
+      implements Command {}
+
+  private enum RetryReserve implements Command {
+    INSTANCE
+  }
+
+  private final int partition;
+  private final JobStore store;
+  private final ActorRef<WorkerProtocol.Command> workers;
+  private final ReconcilerSettings settings;
+  private final Clock clock;
+  private final Metrics metrics;
+  private final SlotWork slotWork;
+  private final TimerScheduler<Command> timers;
+  private final ActorRef<WorkerProtocol.Event> workerEvents;
+  private final ActorRef<WorkerProtocol.Reservation> reservations;
+
+  private boolean open;
+  private boolean owned;
+  private boolean stopping;
+  private long cycle = -1;
+  private Instant closesAt = Instant.MIN;
+  /** A store operation (or a reservation) is in flight; only one at a time. */
+  private boolean busy;
+  /** There may be due jobs to claim. */
+  private boolean backlog;
+  private boolean reapDue;
+  /** Not owned: a short steal claim ends stealing until the next window. */
+  private boolean stealExhausted;
+  private List<Completion> buffered = new ArrayList<>();
+  private final List<ActorRef<Flushed>> flushWaiters = new ArrayList<>();
+  private int flushedCount;
+  private long claimedTotal;
+  private long writtenTotal;
+  /** Store time spent in the current window, and when the op in flight started. */
+  private Duration windowWork = Duration.ZERO;
+  private Instant opStart;
+  private boolean workReported = true;
+
+  /** Reports how long a window's work took (to the SlotClock). */
+  @FunctionalInterface
+  public interface SlotWork {
+    void done(long cycle, Duration work, boolean overran);
+  }
+
+  public static Behavior<Command> create(
+      int partition,
+      JobStore store,
+      ActorRef<WorkerProtocol.Command> workers,
+      ReconcilerSettings settings,
+      Clock clock,
+      Metrics metrics,
+      SlotWork slotWork) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withMdc(
+        Command.class,
+        Map.of("partition", Integer.toString(partition)),
+        new Reconciler(ctx, timers, partition, store, workers, settings, clock, metrics, slotWork))));
+  }
+
+  private Reconciler(
+      ActorContext<Command> ctx,
+      TimerScheduler<Command> timers,
+      int partition,
+      JobStore store,
+      ActorRef<WorkerProtocol.Command> workers,
+      ReconcilerSettings settings,
+      Clock clock,
+      Metrics metrics,
+      SlotWork slotWork) {
+    super(ctx);
+    this.timers = timers;
+    this.partition = partition;
+    this.store = store;
+    this.workers = workers;
+    this.settings = settings;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.slotWork = slotWork;
+    this.workerEvents = ctx.messageAdapter(WorkerProtocol.Event.class, FromWorker::new);
+    this.reservations = ctx.messageAdapter(WorkerProtocol.Reservation.class, Reserved::new);
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(WindowOpened.class, this::onWindowOpened)
+        .onMessageEquals(WindowClosed.INSTANCE, this::onWindowClosed)
+        .onMessageEquals(Wake.INSTANCE, this::onWake)
+        .onMessageEquals(RetryReserve.INSTANCE, this::onRetryReserve)
+        .onMessage(FromWorker.class, this::onWorkerEvent)
+        .onMessage(Reserved.class, this::onReserved)
+        .onMessage(Claimed.class, this::onClaimed)
+        .onMessage(Written.class, this::onWritten)
+        .onMessage(Reaped.class, this::onReaped)
+        .onMessage(OpFailed.class, this::onOpFailed)
+        .onMessage(Flush.class, this::onFlush)
+        .onMessage(GetStatus.class, this::onGetStatus)
+        .build();
+  }
+
+  private Behavior<Command> onWindowOpened(WindowOpened w) {
+    open = true;
+    owned = w.owned();
+    cycle = w.cycle();
+    closesAt = w.closesAt();
+    backlog = true;
+    stealExhausted = false;
+    reapDue = owned;
+    windowWork = Duration.ZERO;
+    workReported = false;
+    step();
+    return this;
+  }
+
+  private Behavior<Command> onWindowClosed() {
+    open = false;
+    timers.cancel(RetryReserve.INSTANCE);
+    if (!busy) {
+      reportWork(false);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onWake() {
+    if (!owned && stealExhausted) {
+      return this;
+    }
+    backlog = true;
+    step();
+    return this;
+  }
+
+  private Behavior<Command> onRetryReserve() {
+    step();
+    return this;
+  }
+
+  private Behavior<Command> onWorkerEvent(FromWorker msg) {
+    if (msg.event() instanceof WorkerProtocol.Started s) {
+      metrics.dispatchDelay(s.job().queue(), nonNegative(Duration.between(s.job().dueAt(), s.startedAt())));
+    } else if (msg.event() instanceof WorkerProtocol.Finished f) {
+      buffered.add(f.completion());
+      metrics.jobRunTime(f.job().queue(), nonNegative(Duration.between(f.startedAt(), f.completion().endedAt())));
+      // Capacity freed: the partition may still have a backlog worth claiming.
+      step();
+    }
+    return this;
+  }
+
+  /** Starts the next store operation when the window is open and nothing is in flight. */
+  private void step() {
+    if (busy) {
+      return;
+    }
+    if (open && !clock.instant().isBefore(closesAt)) {
+      // The close tick may come late (scheduler granularity): never start a write past closesAt.
+      open = false;
+      reportWork(false);
+    }
+    boolean mayWrite = open || (stopping && !buffered.isEmpty());
+    if (!mayWrite) {
+      return;
+    }
+    if (!buffered.isEmpty()) {
+      writeCompletions();
+    } else if (stopping) {
+      answerFlushWaiters();
+    } else if (reapDue) {
+      reap();
+    } else if (backlog) {
+      busy = true;
+      workers.tell(new WorkerProtocol.Reserve(settings.maxClaimBatch(), reservations));
+    }
+  }
+
+  private void writeCompletions() {
+    List<Completion> batch = buffered;
+    buffered = new ArrayList<>();
+    opStarted();
+    Instant started = opStart;
+    getContext().pipeToSelf(store.complete(batch, started), (results, err) -> {
+      metrics.storeTxn("complete", Duration.between(started, clock.instant()));
+      return err == null ? new Written(batch, results) : new OpFailed("complete", err, 0, batch);
+    });
+  }
+
+  private void reap() {
+    reapDue = false;
+    opStarted();
+    getContext().pipeToSelf(store.reapExpired(partition, clock.instant()),
+        (ids, err) -> err == null ? new Reaped(ids) : new OpFailed("reap", err, 0, List.of()));
+  }
+
+  private Behavior<Command> onReserved(Reserved r) {
+    int total = r.reservation().total();
+    if (!open || stopping || total == 0) {
+      busy = false;
+      if (total > 0) {
+        workers.tell(new WorkerProtocol.Dispatch(List.of(), total, workerEvents));
+      } else if (open && !stopping) {
+        // No free worker now; ask again shortly (a finished job of ours also wakes us).
+        timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+        return this;
+      }
+      step();
+      return this;
+    }
+    int limit = Math.min(total, settings.maxClaimBatch());
+    java.util.Set<String> queues = settings.queues();
+    Map<String, Integer> limited = r.reservation().limitedQueues();
+    if (!limited.isEmpty()) {
+      // Queues at their concurrency limit are left out of this claim. A limited queue with some
+      // room left may still be over-claimed by up to the batch; the supervisor then holds those
+      // jobs until a slot of that queue frees (their leases are renewed meanwhile).
+      queues = queues.stream().filter(q -> limited.getOrDefault(q, 1) > 0).collect(java.util.stream.Collectors.toSet());
+      if (queues.isEmpty()) {
+        busy = false;
+        workers.tell(new WorkerProtocol.Dispatch(List.of(), total, workerEvents));
+        timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+        return this;
+      }
+    }
+    opStarted();
+    Instant now = opStart;
+    ClaimRequest request = owned
+        ? new ClaimRequest(partition, queues, settings.workerTags(), limit, settings.runnerId(), settings.lease(), now)
+        : stealRequest(queues, limit, now);
+    Instant started = now;
+    getContext().pipeToSelf(store.claim(request), (jobs, err) -> {
+      metrics.storeTxn("claim", Duration.between(started, clock.instant()));
+      return err == null ? new Claimed(jobs, total, limit) : new OpFailed("claim", err, total, List.of());
+    });
+    return this;
+  }
+
+  /**
+   * A claim on a partition another runner owns: it takes only jobs due for longer than {@code
+   * stealAfter}, i.e. ones the owner is not keeping up with (or whose owner died before the
+   * membership noticed). Looking at the past through {@code now} keeps the lease end unchanged.
+   */
+  private ClaimRequest stealRequest(java.util.Set<String> queues, int limit, Instant now) {
+    Instant past = now.minus(settings.stealAfter());
+    return new ClaimRequest(partition, queues, settings.workerTags(), limit, settings.runnerId(),
+        settings.lease().plus(settings.stealAfter()), past);
+  }
+
+  private Behavior<Command> onClaimed(Claimed c) {
+    opEnded();
+    workers.tell(new WorkerProtocol.Dispatch(c.jobs(), c.reserved(), workerEvents));
+    if (!c.jobs().isEmpty()) {
+      claimedTotal += c.jobs().size();
+      countClaims(c.jobs());
+    }
+    // A full claim means there is probably more; a short one means the partition is drained.
+    backlog = c.jobs().size() >= c.limit();
+    if (!owned && !backlog) {
+      stealExhausted = true;
+    }
+    afterOp();
+    return this;
+  }
+
+  private void countClaims(List<ClaimedJob> jobs) {
+    if (jobs.size() == 1) {
+      metrics.jobsClaimed(jobs.get(0).queue(), 1);
+      return;
+    }
+    Map<String, Integer> perQueue = new java.util.HashMap<>();
+    for (ClaimedJob j : jobs) {
+      perQueue.merge(j.queue(), 1, Integer::sum);
+    }
+    perQueue.forEach(metrics::jobsClaimed);
+  }
+
+  private Behavior<Command> onWritten(Written w) {
+    opEnded();
+    writtenTotal += w.batch().size();
+    flushedCount += w.batch().size();
+    for (CompletionResult r : w.results()) {
+      if (r.accepted()) {
+        Completion c = findCompletion(w.batch(), r.jobId());
+        metrics.jobCompleted(r.queue(), c == null ? "unknown" : c.outcome().wire());
+        if (r.newState() == JobState.DEAD) {
+          metrics.jobDead(r.queue());
+        }
+      }
+    }
+    afterOp();
+    return this;
+  }
+
+  private static Completion findCompletion(List<Completion> batch, String jobId) {
+    for (Completion c : batch) {
+      if (c.jobId().equals(jobId)) {
+        return c;
+      }
+    }
+    return null;
+  }
+
+  private Behavior<Command> onReaped(Reaped r) {
+    opEnded();
+    if (!r.ids().isEmpty()) {
+      getContext().getLog().info("Reaped [{}] expired leases in partition [{}]", r.ids().size(), partition);
+      backlog = true;
+    }
+    afterOp();
+    return this;
+  }
+
+  private Behavior<Command> onOpFailed(OpFailed f) {
+    opEnded();
+    if (f.reserved() > 0) {
+      workers.tell(new WorkerProtocol.Dispatch(List.of(), f.reserved(), workerEvents));
+    }
+    if (!f.unwritten().isEmpty()) {
+      // Keep them: a completion is written at the next chance, never dropped.
+      List<Completion> again = new ArrayList<>(f.unwritten());
+      again.addAll(buffered);
+      buffered = again;
+    }
+    getContext().getLog().warn("Store operation [{}] failed in partition [{}]; retrying in the next window: {}",
+        f.op(), partition, f.cause().toString());
+    // Back off until the next window rather than hammering a failing store.
+    open = false;
+    reportWork(clock.instant().isAfter(closesAt));
+    if (stopping) {
+      answerFlushWaiters();
+    }
+    return this;
+  }
+
+  private void afterOp() {
+    if (!open && !stopping) {
+      reportWork(clock.instant().isAfter(closesAt));
+      return;
+    }
+    step();
+  }
+
+  private void reportWork(boolean overran) {
+    if (!workReported) {
+      slotWork.done(cycle, windowWork, overran);
+      workReported = true;
+    }
+  }
+
+  private void opStarted() {
+    busy = true;
+    opStart = clock.instant();
+  }
+
+  private void opEnded() {
+    busy = false;
+    if (opStart != null) {
+      windowWork = windowWork.plus(Duration.between(opStart, clock.instant()));
+      opStart = null;
+    }
+  }
+
+  private Behavior<Command> onFlush(Flush f) {
+    stopping = true;
+    backlog = false;
+    reapDue = false;
+    flushWaiters.add(f.replyTo());
+    step();
+    if (!busy && buffered.isEmpty()) {
+      answerFlushWaiters();
+    }
+    return this;
+  }
+
+  private void answerFlushWaiters() {
+    for (ActorRef<Flushed> w : flushWaiters) {
+      w.tell(new Flushed(partition, flushedCount));
+    }
+    flushWaiters.clear();
+  }
+
+  private Behavior<Command> onGetStatus(GetStatus g) {
+    g.replyTo().tell(new Status(partition, open, owned, buffered.size(), claimedTotal, writtenTotal));
+    return this;
+  }
+
+  private static Duration nonNegative(Duration d) {
+    return d.isNegative() ? Duration.ZERO : d;
+  }
+}

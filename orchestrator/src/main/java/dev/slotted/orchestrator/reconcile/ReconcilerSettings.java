@@ -1,0 +1,41 @@
+package dev.slotted.orchestrator.reconcile;
+
+import dev.slotted.orchestrator.config.QueueSettings;
+import dev.slotted.orchestrator.config.Settings;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What a Reconciler needs from the settings.
+ *
+ * @param lease the visibility timeout written at claim (the longest of the served queues)
+ * @param retryReserveAfter how long to wait before asking again for worker capacity when none was free
+ * @param stealAfter a non-owned partition's job is stolen only once it has been due this long
+ */
+public record ReconcilerSettings(
+    String runnerId,
+    Set<String> queues,
+    Set<String> workerTags,
+    int maxClaimBatch,
+    Duration lease,
+    Duration retryReserveAfter,
+    Duration stealAfter) {
+
+  public ReconcilerSettings {
+    queues = Set.copyOf(queues);
+    workerTags = Set.copyOf(workerTags);
+  }
+
+  public static ReconcilerSettings from(Settings s, String runnerId) {
+    Map<String, QueueSettings> queues = s.queues();
+    Duration lease = queues.values().stream()
+        .map(QueueSettings::visibilityTimeout)
+        .max(Duration::compareTo)
+        .orElse(Duration.ofSeconds(30));
+    // Empty set means "every queue" in a claim; a runner serves exactly its configured queues.
+    return new ReconcilerSettings(runnerId, queues.keySet(), Set.copyOf(s.workerTags()),
+        s.tdma().maxClaimBatch(), lease, s.tdma().pollInterval(),
+        s.tdma().cycle().multipliedBy(2));
+  }
+}

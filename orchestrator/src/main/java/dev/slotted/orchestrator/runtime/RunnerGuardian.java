@@ -1,0 +1,250 @@
+package dev.slotted.orchestrator.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.slotted.orchestrator.app.Readiness;
+import dev.slotted.orchestrator.clock.ClockSettings;
+import dev.slotted.orchestrator.clock.Membership;
+import dev.slotted.orchestrator.clock.SlotClock;
+import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.reconcile.Reconciler;
+import dev.slotted.orchestrator.reconcile.ReconcilerSettings;
+import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.orchestrator.store.Lease;
+import dev.slotted.protocol.WorkerProtocol;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * The runner's guardian: spawns the WorkerSupervisor, the SlotClock, one Reconciler per partition,
+ * the LeaseKeeper and the DuePoller, and routes the clock's windows to them with the partition
+ * ownership of the cycle. It holds no business logic beyond that routing and the shutdown sequence.
+ */
+public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Command> {
+
+  /** What the guardian accepts. */
+  public sealed interface Command {}
+
+  /** Jobs were submitted through this runner into these partitions: wake their Reconcilers. */
+  public record Submitted(Set<Integer> partitions) implements Command {
+    public Submitted {
+      partitions = Set.copyOf(partitions);
+    }
+  }
+
+  /** G8: stop claiming, drain the workers for the grace, release the rest, flush, deregister. */
+  public record Shutdown(ActorRef<Done> replyTo) implements Command {}
+
+  /** Asks for the SlotClock's status. */
+  public record GetClockStatus(ActorRef<SlotClock.Status> replyTo) implements Command {}
+
+  private record ClockEvent(SlotClock.Event event) implements Command {}
+
+  private record ShutdownStep(String step, ActorRef<Done> replyTo, List<WorkerProtocol.RunningJob> interrupted)
+      implements Command {}
+
+  /** Everything the runtime needs, built by the app (or a test). */
+  public record Deps(
+      Settings settings,
+      JobStore store,
+      Behavior<WorkerProtocol.Command> workerSupervisor,
+      Clock clock,
+      Metrics metrics,
+      String runnerId,
+      Membership.Assignment initial,
+      Readiness.Flags readiness) {}
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private final Deps deps;
+  private final ActorRef<WorkerProtocol.Command> workers;
+  private final ActorRef<SlotClock.Command> slotClock;
+  private final List<ActorRef<Reconciler.Command>> reconcilers = new ArrayList<>();
+  private final ActorRef<LeaseKeeper.Command> leaseKeeper;
+  private final ActorSystem<?> system;
+  private final int partitionCount;
+  private Membership.Assignment assignment;
+
+  public static Behavior<Command> create(Deps deps) {
+    return Behaviors.setup(ctx -> new RunnerGuardian(ctx, deps));
+  }
+
+  private RunnerGuardian(ActorContext<Command> ctx, Deps deps) {
+    super(ctx);
+    this.deps = deps;
+    this.assignment = deps.initial();
+    this.system = ctx.getSystem();
+    Settings s = deps.settings();
+    this.workers = ctx.spawn(deps.workerSupervisor(), "worker-supervisor");
+    ClockSettings clockSettings = new ClockSettings(s.tdma().enabled(), s.tdma().cycle(), s.tdma().guard());
+    SlotClock.Listener listener = new SlotClock.Listener() {
+      @Override
+      public void slotWork(long cycle, Duration work) {
+        deps.metrics().slotWork(work);
+      }
+
+      @Override
+      public void overrun(long cycle) {
+        deps.metrics().slotOverrun();
+      }
+    };
+    ActorRef<SlotClock.Event> clockEvents = ctx.messageAdapter(SlotClock.Event.class, ClockEvent::new);
+    this.slotClock = ctx.spawn(
+        SlotClock.create(deps.clock(), clockSettings, assignment, List.of(clockEvents), listener), "slot-clock");
+    ReconcilerSettings rs = ReconcilerSettings.from(s, deps.runnerId());
+    int partitions = deps.store().partitions();
+    this.partitionCount = partitions;
+    for (int p = 0; p < partitions; p++) {
+      ActorRef<SlotClock.Command> clockRef = slotClock;
+      Reconciler.SlotWork work = (cycle, d, overran) ->
+          clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, deps.clock().instant()));
+      reconcilers.add(ctx.spawn(
+          Reconciler.create(p, deps.store(), workers, rs, deps.clock(), deps.metrics(), work), "reconciler-" + p));
+    }
+    this.leaseKeeper = ctx.spawn(LeaseKeeper.create(deps.store(), workers, deps.runnerId(), rs.lease(),
+        s.tdma().runnerTtl(), s.tdma().dynamicMembership(), assignment, deps.clock(), this::statusJson,
+        (index, count) -> clockRef().tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
+    ctx.spawn(DuePoller.create(deps.store(), List.copyOf(reconcilers), s.tdma().pollInterval(), deps.clock()), "due-poller");
+    deps.readiness().clockRunning();
+    ctx.getLog().info("Runner [{}] started: index [{}] of [{}], {} partitions, {} mode",
+        deps.runnerId(), assignment.index(), assignment.count(), partitions, s.tdma().enabled() ? "tdma" : "continuous");
+  }
+
+  private ActorRef<SlotClock.Command> clockRef() {
+    return slotClock;
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(ClockEvent.class, this::onClockEvent)
+        .onMessage(Submitted.class, this::onSubmitted)
+        .onMessage(GetClockStatus.class, this::onGetClockStatus)
+        .onMessage(Shutdown.class, this::onShutdown)
+        .onMessage(ShutdownStep.class, this::onShutdownStep)
+        .build();
+  }
+
+  private Behavior<Command> onClockEvent(ClockEvent e) {
+    SlotClock.Event event = e.event();
+    if (event instanceof SlotClock.WindowOpened w) {
+      for (int p = 0; p < reconcilers.size(); p++) {
+        reconcilers.get(p).tell(new Reconciler.WindowOpened(w.cycle(), w.closesAt(), assignment.owns(p)));
+      }
+      leaseKeeper.tell(new LeaseKeeper.WindowOpened(w.cycle()));
+    } else if (event instanceof SlotClock.WindowClosed) {
+      reconcilers.forEach(r -> r.tell(Reconciler.WindowClosed.INSTANCE));
+    } else if (event instanceof SlotClock.MembershipApplied m) {
+      assignment = new Membership.Assignment(m.index(), m.count());
+      getContext().getLog().info("Cycle [{}]: now runner [{}] of [{}], owning partitions {}",
+          m.cycle(), m.index(), m.count(), assignment.ownedPartitions(reconcilers.size()));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onSubmitted(Submitted s) {
+    for (int p : s.partitions()) {
+      if (p >= 0 && p < reconcilers.size()) {
+        reconcilers.get(p).tell(Reconciler.Wake.INSTANCE);
+      }
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetClockStatus(GetClockStatus g) {
+    slotClock.tell(new SlotClock.GetStatus(g.replyTo()));
+    return this;
+  }
+
+  /**
+   * The JSON this runner publishes in its row: the slot-table figures of GET /api/v1/runners. Called
+   * from the LeaseKeeper, so it touches only immutable fields, never this actor's context.
+   */
+  private CompletionStage<String> statusJson() {
+    return AskPattern.<SlotClock.Command, SlotClock.Status>ask(slotClock, SlotClock.GetStatus::new,
+            Duration.ofSeconds(2), system.scheduler())
+        .thenApply(st -> {
+          ObjectNode n = JSON.createObjectNode();
+          n.put("index", st.index());
+          n.put("count", st.count());
+          n.put("cycleMs", st.cycleMs());
+          n.put("windowStartMs", st.windowStartMs());
+          n.put("windowEndMs", st.windowEndMs());
+          n.put("tdma", st.tdma());
+          n.put("lastSlotWorkMs", st.lastSlotWorkMs());
+          n.put("overruns", st.overruns());
+          var parts = n.putArray("partitions");
+          new Membership.Assignment(st.index(), st.count()).ownedPartitions(partitionCount).forEach(parts::add);
+          n.put("busyRetries", deps.store().busyRetries());
+          n.put("leaseRejections", deps.store().leaseRejections());
+          return n.toString();
+        });
+  }
+
+  // ---- G8 graceful shutdown ------------------------------------------------------------------
+
+  private Behavior<Command> onShutdown(Shutdown s) {
+    deps.readiness().stopping();
+    getContext().getLog().info("Shutting down: no more claims; running attempts get [{}] to finish",
+        deps.settings().shutdownGrace());
+    getContext().pipeToSelf(flushAll(), (d, err) -> new ShutdownStep("drain", s.replyTo(), List.of()));
+    return this;
+  }
+
+  private Behavior<Command> onShutdownStep(ShutdownStep step) {
+    switch (step.step()) {
+      case "drain" -> {
+        CompletionStage<WorkerProtocol.Drained> drained = AskPattern.ask(workers,
+            r -> new WorkerProtocol.Drain(deps.settings().shutdownGrace(), r),
+            deps.settings().shutdownGrace().plusSeconds(10), getContext().getSystem().scheduler());
+        getContext().pipeToSelf(drained, (d, err) ->
+            new ShutdownStep("release", step.replyTo(), d == null ? List.of() : d.interrupted()));
+      }
+      case "release" -> {
+        List<Lease> leases = step.interrupted().stream().map(j -> new Lease(j.jobId(), j.leaseToken())).toList();
+        if (!leases.isEmpty()) {
+          getContext().getLog().info("Releasing [{}] leases of attempts stopped at shutdown", leases.size());
+        }
+        CompletionStage<Integer> released = leases.isEmpty()
+            ? CompletableFuture.completedFuture(0)
+            : deps.store().release(leases, "runner shutting down", deps.clock().instant());
+        CompletionStage<Done> rest = released
+            .exceptionally(err -> 0)
+            .thenCompose(n -> flushAll())
+            .thenCompose(d -> deps.store().deregister(deps.runnerId()))
+            .handle((v, err) -> Done.getInstance());
+        getContext().pipeToSelf(rest, (d, err) -> new ShutdownStep("done", step.replyTo(), List.of()));
+      }
+      default -> {
+        getContext().getLog().info("Runner [{}] stopped cleanly", deps.runnerId());
+        step.replyTo().tell(Done.getInstance());
+      }
+    }
+    return this;
+  }
+
+  private CompletionStage<Done> flushAll() {
+    List<CompletableFuture<Reconciler.Flushed>> all = new ArrayList<>();
+    for (ActorRef<Reconciler.Command> r : reconcilers) {
+      all.add(AskPattern.<Reconciler.Command, Reconciler.Flushed>ask(r, Reconciler.Flush::new,
+          Duration.ofSeconds(10), system.scheduler()).toCompletableFuture());
+    }
+    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
+        .handle((v, err) -> Done.getInstance());
+  }
+}

@@ -1,0 +1,153 @@
+package dev.slotted.orchestrator.it;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Real runner processes ({@code java -jar slotted.jar serve}) on one SQLite file, for the
+ * integration tests. Each runner gets its own node id and HTTP port; its output goes to
+ * runner-N.log in the test directory.
+ */
+final class RunnerProcesses implements AutoCloseable {
+  private final Path dir;
+  private final Path db;
+  private final String extraConf;
+  private final List<Process> processes = new ArrayList<>();
+  private final List<Integer> ports = new ArrayList<>();
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  RunnerProcesses(Path dir, String extraConf) {
+    this.dir = dir;
+    this.db = dir.resolve("slotted.db");
+    this.extraConf = extraConf;
+  }
+
+  Path db() {
+    return db;
+  }
+
+  static String jar() {
+    String jar = System.getProperty("slotted.jar");
+    if (jar == null || !Files.isRegularFile(Path.of(jar))) {
+      throw new IllegalStateException("system property slotted.jar must point at the packaged jar (run with mvn verify)");
+    }
+    return jar;
+  }
+
+  /** Starts runner number {@code i} and returns its HTTP port. */
+  int start(int i) throws IOException {
+    int port = freePort();
+    Path conf = dir.resolve("runner-" + i + ".conf");
+    Files.writeString(conf, String.join("\n",
+        "slotted {",
+        "  node-id = \"it-" + i + "\"",
+        "  store.sqlite.path = \"" + db + "\"",
+        "  http.port = " + port,
+        "  workers.log-dir = \"" + dir.resolve("logs-" + i) + "\"",
+        "  tdma.runner-ttl = 2s",
+        "  queue-defaults.visibility-timeout = 3s",
+        "}",
+        "pekko.management.http.port = 0",
+        extraConf,
+        ""));
+    String java = ProcessHandle.current().info().command().orElse("java");
+    Process p = new ProcessBuilder(java, "-Xmx256m", "-jar", jar(), "serve", "-c", conf.toString())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("runner-" + i + ".log").toFile()))
+        .start();
+    while (processes.size() <= i) {
+      processes.add(null);
+      ports.add(0);
+    }
+    processes.set(i, p);
+    ports.set(i, port);
+    return port;
+  }
+
+  Process process(int i) {
+    return processes.get(i);
+  }
+
+  int port(int i) {
+    return ports.get(i);
+  }
+
+  /** Waits until runner i answers on its API. */
+  void awaitUp(int i, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    URI uri = URI.create("http://127.0.0.1:" + ports.get(i) + "/api/v1/queues");
+    while (System.nanoTime() < deadline) {
+      if (!processes.get(i).isAlive()) {
+        throw new IllegalStateException("runner " + i + " exited: " + Files.readString(dir.resolve("runner-" + i + ".log")));
+      }
+      try {
+        if (http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not up yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("runner " + i + " did not come up: " + Files.readString(dir.resolve("runner-" + i + ".log")));
+  }
+
+  HttpResponse<String> post(int i, String path, String body) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(i) + path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+  }
+
+  HttpResponse<String> get(int i, String path) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(i) + path)).build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  void kill(int i) throws InterruptedException {
+    Process p = processes.get(i);
+    p.descendants().forEach(ProcessHandle::destroyForcibly);
+    p.destroyForcibly(); // SIGKILL
+    p.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM, then waits for the graceful shutdown; returns the exit code. */
+  int terminate(int i, Duration timeout) throws InterruptedException {
+    Process p = processes.get(i);
+    p.destroy();
+    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      p.destroyForcibly();
+      return -1;
+    }
+    return p.exitValue();
+  }
+
+  String log(int i) throws IOException {
+    return Files.readString(dir.resolve("runner-" + i + ".log"));
+  }
+
+  @Override
+  public void close() throws Exception {
+    for (Process p : processes) {
+      if (p != null && p.isAlive()) {
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}
