@@ -10,7 +10,17 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = SlottedCommand.Version.class,
     description = "Slotted: a batch job orchestrator (SQLite queue, TDMA runners, Pekko actors).",
-    subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+        ServeCommand.class,
+        SubmitCommand.class,
+        JobCommand.class,
+        JobsCommand.class,
+        CancelCommand.class,
+        DeadCommand.class,
+        RequeueCommand.class,
+        QueuesCommand.class,
+        RunnersCommand.class,
+        CommandLine.HelpCommand.class})
 public final class SlottedCommand implements Runnable {
 
   /** Exit code for bad usage or rejected input (DESIGN §8). */
@@ -28,6 +38,8 @@ public final class SlottedCommand implements Runnable {
   /** The configured command line: usage errors exit 2, failures 1. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new SlottedCommand());
+    // "--payload @FILE" is ours: picocli must not expand @-arguments into argument files.
+    cl.setExpandAtFiles(false);
     cl.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? EXIT_USAGE : EXIT_FAILURE);
     cl.getCommandSpec().exitCodeOnInvalidInput(EXIT_USAGE);
     cl.getCommandSpec().exitCodeOnExecutionException(EXIT_FAILURE);

@@ -1,0 +1,28 @@
+package dev.slotted.orchestrator.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.time.Duration;
+import picocli.CommandLine.Command;
+
+/** {@code slotted queues}: per queue, jobs by state and the age of the oldest ready one. */
+@Command(name = "queues", mixinStandardHelpOptions = true,
+    description = "Show every queue: jobs by state and how long the oldest ready job has waited.")
+final class QueuesCommand extends ClientCommand {
+
+  @Override
+  int execute(ApiClient api) {
+    return show(api.get("/api/v1/queues"), page -> {
+      Table t = new Table("QUEUE", "SCHEDULED", "READY", "RUNNING", "SUCCEEDED", "DEAD", "CANCELLED", "OLDEST READY");
+      for (JsonNode q : page.path("items")) {
+        long age = q.path("oldestReadyAgeMs").asLong();
+        t.row(text(q, "queue"), text(q, "scheduled"), text(q, "ready"), text(q, "running"), text(q, "succeeded"),
+            text(q, "dead"), text(q, "cancelled"), age > 0 ? shortDuration(Duration.ofMillis(age)) : null);
+      }
+      if (t.isEmpty()) {
+        out().println("No queues configured.");
+      } else {
+        t.print(out());
+      }
+    });
+  }
+}

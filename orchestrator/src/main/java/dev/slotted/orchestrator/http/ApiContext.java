@@ -1,0 +1,41 @@
+package dev.slotted.orchestrator.http;
+
+import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.store.JobStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * Everything the HTTP API needs from the rest of the runner.
+ *
+ * @param onSubmitted called after jobs were written, with their partitions: wakes this runner's
+ *     Reconcilers of those partitions so a new job does not wait for the next poll
+ * @param runners the slot table for {@code GET /api/v1/runners}
+ * @param metricsText the Prometheus text for {@code GET /metrics}
+ * @param logDir {@code slotted.workers.log-dir}: attempt logs live at {@code <logDir>/<jobId>/<n>.log}
+ */
+public record ApiContext(
+    JobStore store,
+    Settings settings,
+    Clock clock,
+    Consumer<Set<Integer>> onSubmitted,
+    Supplier<CompletionStage<List<RunnerView>>> runners,
+    Supplier<String> metricsText,
+    Path logDir) {
+
+  public ApiContext {
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(clock, "clock");
+    Objects.requireNonNull(onSubmitted, "onSubmitted");
+    Objects.requireNonNull(runners, "runners");
+    Objects.requireNonNull(metricsText, "metricsText");
+    Objects.requireNonNull(logDir, "logDir");
+  }
+}
