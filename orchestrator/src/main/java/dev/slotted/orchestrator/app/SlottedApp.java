@@ -1,14 +1,171 @@
 package dev.slotted.orchestrator.app;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.slotted.orchestrator.clock.Membership;
 import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.http.ApiContext;
+import dev.slotted.orchestrator.http.HttpApi;
+import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.runtime.RunnerGuardian;
+import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
+import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
+import dev.slotted.worker.handler.HandlerRegistry;
+import dev.slotted.worker.process.OrphanReaper;
+import dev.slotted.worker.process.PidRegistry;
+import dev.slotted.worker.supervise.WorkerMetrics;
+import dev.slotted.worker.supervise.WorkerSettings;
+import dev.slotted.worker.supervise.WorkerSupervisor;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Starts a runner: store, TDMA runtime, HTTP API and health checks. */
-public final class SlottedApp {
-  private SlottedApp() {}
+/**
+ * Starts one runner: the store (migrated), the actor runtime, the HTTP API and Pekko Management,
+ * and registers the graceful shutdown (G8) with CoordinatedShutdown. {@link #serve} blocks until
+ * the actor system terminates (SIGTERM, or {@code terminate()} in tests).
+ */
+public final class SlottedApp implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(SlottedApp.class);
 
+  private final ActorSystem<RootGuardian.Command> system;
+  private final JobStore store;
+  private final ServerBinding binding;
+  private final String runnerId;
+
+  private SlottedApp(ActorSystem<RootGuardian.Command> system, JobStore store, ServerBinding binding, String runnerId) {
+    this.system = system;
+    this.store = store;
+    this.binding = binding;
+    this.runnerId = runnerId;
+  }
+
+  /** {@code slotted serve}: starts and blocks until the runner stops. */
   public static int serve(Config config) {
-    Settings.fromConfig(config);
+    SlottedApp app = start(config);
+    app.system.getWhenTerminated().toCompletableFuture().join();
     return 0;
+  }
+
+  /** Starts a runner and returns once it serves; the caller owns its lifetime. */
+  public static SlottedApp start(Config config) {
+    Settings settings = Settings.fromConfig(config);
+    SqliteStoreSettings storeSettings = SqliteStoreSettings.fromConfig(config);
+    WorkerSettings workerSettings = WorkerSettings.fromConfig(config);
+    PidRegistry pids = PidRegistry.open(Path.of(config.getString("slotted.workers.pid-dir")));
+    HandlerRegistry handlers = HandlerRegistry.fromConfig(config, pids);
+
+    Metrics metrics = Metrics.init(config);
+    long graceMs = settings.shutdownGrace().toMillis();
+    Config systemConfig = ConfigFactory.parseString(
+            "pekko.coordinated-shutdown.phases.service-requests-done.timeout = " + (graceMs + 20_000) + "ms")
+        .withFallback(config);
+    ActorSystem<RootGuardian.Command> system = ActorSystem.create(RootGuardian.create(), "slotted", systemConfig);
+    Readiness.Flags readiness = Readiness.flags(system.classicSystem());
+    JobStore store = null;
+    try {
+      PekkoManagement.get(system.classicSystem()).start().toCompletableFuture().join();
+      Executor jdbc = system.dispatchers().lookup(DispatcherSelector.fromConfig("slotted.store.dispatcher"));
+      store = new SqliteJobStore(storeSettings, jdbc);
+      readiness.storeReady();
+      metrics.registerCounterSource("slotted_store_busy_retries_total", store::busyRetries);
+      metrics.registerCounterSource("slotted_lease_rejections_total", store::leaseRejections);
+
+      reapOrphans(pids);
+
+      Clock clock = Clock.systemUTC();
+      String runnerId = settings.nodeId() + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
+      Membership.Assignment initial;
+      if (settings.tdma().dynamicMembership()) {
+        store.heartbeat(runnerId, "{}", settings.tdma().runnerTtl(), clock.instant()).toCompletableFuture().join();
+        initial = Membership.fromRows(store.runners(clock.instant()).toCompletableFuture().join(), runnerId);
+      } else {
+        initial = Membership.fixed(settings.tdma().runnerIndex(), settings.tdma().runnerCount());
+      }
+      WorkerMetrics.Counting restarts = WorkerMetrics.counting();
+      metrics.registerCounterSource("slotted_worker_restarts_total", restarts::restarts);
+      Behavior<dev.slotted.protocol.WorkerProtocol.Command> supervisor =
+          WorkerSupervisor.create(workerSettings, handlers, clock, restarts);
+      RunnerGuardian.Deps deps = new RunnerGuardian.Deps(settings, store, supervisor, clock, metrics, runnerId, initial, readiness);
+      ActorRef<RunnerGuardian.Command> runner = AskPattern.<RootGuardian.Command, ActorRef<RunnerGuardian.Command>>ask(
+              system, r -> new RootGuardian.StartRunner(deps, r), Duration.ofSeconds(10), system.scheduler())
+          .toCompletableFuture().join();
+
+      JobStore s = store;
+      ApiContext api = new ApiContext(store, settings, clock,
+          partitions -> runner.tell(new RunnerGuardian.Submitted(partitions)),
+          () -> RunnerViews.fromStore(s, clock),
+          metrics::scrape, Path.of(config.getString("slotted.workers.log-dir")));
+      ServerBinding binding = HttpApi.start(system, api).toCompletableFuture().join();
+
+      CoordinatedShutdown cs = CoordinatedShutdown.get(system.classicSystem());
+      cs.addTask(CoordinatedShutdown.PhaseServiceUnbind(), "http-unbind", () -> binding.unbind().thenApply(x -> Done.getInstance()));
+      cs.addTask(CoordinatedShutdown.PhaseServiceRequestsDone(), "runner-drain", () ->
+          AskPattern.<RunnerGuardian.Command, Done>ask(runner, RunnerGuardian.Shutdown::new,
+              settings.shutdownGrace().plusSeconds(15), system.scheduler()));
+      cs.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "store-close", () -> {
+        s.close();
+        metrics.close();
+        return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
+      });
+      LOG.info("Slotted runner [{}] serving on http://{}:{} (store {}, {} queues: {})", runnerId,
+          binding.localAddress().getHostString(), binding.localAddress().getPort(), storeSettings.path(),
+          settings.queues().size(), settings.queues().keySet());
+      return new SlottedApp(system, store, binding, runnerId);
+    } catch (RuntimeException e) {
+      LOG.error("Start failed: {}", e.toString());
+      if (store != null) {
+        store.close();
+      }
+      system.terminate();
+      throw e;
+    }
+  }
+
+  private static void reapOrphans(PidRegistry pids) {
+    try {
+      OrphanReaper.reap(pids, Duration.ofSeconds(5));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  public int port() {
+    return binding.localAddress().getPort();
+  }
+
+  public String runnerId() {
+    return runnerId;
+  }
+
+  public JobStore store() {
+    return store;
+  }
+
+  public ActorSystem<?> system() {
+    return system;
+  }
+
+  /** Runs the graceful shutdown and waits for it. */
+  @Override
+  public void close() {
+    CoordinatedShutdown.get(system.classicSystem()).runAll(CoordinatedShutdown.unknownReason())
+        .toCompletableFuture().join();
   }
 }

@@ -119,12 +119,15 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   /** Store time spent in the current window, and when the op in flight started. */
   private Duration windowWork = Duration.ZERO;
   private Instant opStart;
+  private Instant lastOpEnd;
+  private Instant lastReap = Instant.MIN;
   private boolean workReported = true;
 
   /** Reports how long a window's work took (to the SlotClock). */
   @FunctionalInterface
   public interface SlotWork {
-    void done(long cycle, Duration work, boolean overran);
+    /** @param endedAt when the window's last store operation ended (judges overruns) */
+    void done(long cycle, Duration work, Instant endedAt);
   }
 
   public static Behavior<Command> create(
@@ -189,8 +192,11 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     closesAt = w.closesAt();
     backlog = true;
     stealExhausted = false;
-    reapDue = owned;
+    // Expired leases matter only after a visibility timeout: reaping a few times per timeout is
+    // enough, and keeps idle windows nearly free of writes.
+    reapDue = owned && !clock.instant().isBefore(lastReap.plus(settings.reapEvery()));
     windowWork = Duration.ZERO;
+    lastOpEnd = clock.instant();
     workReported = false;
     step();
     return this;
@@ -200,7 +206,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     open = false;
     timers.cancel(RetryReserve.INSTANCE);
     if (!busy) {
-      reportWork(false);
+      reportWork();
     }
     return this;
   }
@@ -239,7 +245,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     if (open && !clock.instant().isBefore(closesAt)) {
       // The close tick may come late (scheduler granularity): never start a write past closesAt.
       open = false;
-      reportWork(false);
+      reportWork();
     }
     boolean mayWrite = open || (stopping && !buffered.isEmpty());
     if (!mayWrite) {
@@ -271,6 +277,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   private void reap() {
     reapDue = false;
     opStarted();
+    lastReap = opStart;
     getContext().pipeToSelf(store.reapExpired(partition, clock.instant()),
         (ids, err) -> err == null ? new Reaped(ids) : new OpFailed("reap", err, null, List.of()));
   }
@@ -408,7 +415,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
         f.op(), partition, f.cause().toString());
     // Back off until the next window rather than hammering a failing store.
     open = false;
-    reportWork(clock.instant().isAfter(closesAt));
+    reportWork();
     if (stopping) {
       answerFlushWaiters();
     }
@@ -417,15 +424,15 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private void afterOp() {
     if (!open && !stopping) {
-      reportWork(clock.instant().isAfter(closesAt));
+      reportWork();
       return;
     }
     step();
   }
 
-  private void reportWork(boolean overran) {
+  private void reportWork() {
     if (!workReported) {
-      slotWork.done(cycle, windowWork, overran);
+      slotWork.done(cycle, windowWork, lastOpEnd);
       workReported = true;
     }
   }
@@ -438,7 +445,8 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   private void opEnded() {
     busy = false;
     if (opStart != null) {
-      windowWork = windowWork.plus(Duration.between(opStart, clock.instant()));
+      lastOpEnd = clock.instant();
+      windowWork = windowWork.plus(Duration.between(opStart, lastOpEnd));
       opStart = null;
     }
   }

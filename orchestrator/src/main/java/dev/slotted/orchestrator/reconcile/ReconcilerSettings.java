@@ -12,6 +12,7 @@ import java.util.Set;
  * @param lease the visibility timeout written at claim (the longest of the served queues)
  * @param retryReserveAfter how long to wait before asking again for worker capacity when none was free
  * @param stealAfter a non-owned partition's job is stolen only once it has been due this long
+ * @param reapEvery how often an owned partition looks for expired leases
  */
 public record ReconcilerSettings(
     String runnerId,
@@ -20,7 +21,8 @@ public record ReconcilerSettings(
     int maxClaimBatch,
     Duration lease,
     Duration retryReserveAfter,
-    Duration stealAfter) {
+    Duration stealAfter,
+    Duration reapEvery) {
 
   public ReconcilerSettings {
     queues = Set.copyOf(queues);
@@ -36,6 +38,11 @@ public record ReconcilerSettings(
     // Empty set means "every queue" in a claim; a runner serves exactly its configured queues.
     return new ReconcilerSettings(runnerId, queues.keySet(), Set.copyOf(s.workerTags()),
         s.tdma().maxClaimBatch(), lease, s.tdma().pollInterval(),
-        s.tdma().cycle().multipliedBy(2));
+        s.tdma().cycle().multipliedBy(2),
+        min(lease.dividedBy(4), Duration.ofSeconds(5)));
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 }

@@ -111,8 +111,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.partitionCount = partitions;
     for (int p = 0; p < partitions; p++) {
       ActorRef<SlotClock.Command> clockRef = slotClock;
-      Reconciler.SlotWork work = (cycle, d, overran) ->
-          clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, deps.clock().instant()));
+      Reconciler.SlotWork work = (cycle, d, endedAt) -> clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, endedAt));
       reconcilers.add(ctx.spawn(
           Reconciler.create(p, deps.store(), workers, rs, deps.clock(), deps.metrics(), work), "reconciler-" + p));
     }

@@ -103,7 +103,9 @@ final class Migrations {
       case "jar" -> {
         JarURLConnection conn = (JarURLConnection) root.openConnection();
         conn.setUseCaches(false);
-        String prefix = conn.getEntryName() + "/";
+        // A directory inside a jar comes as "db/migration/" (trailing slash) or without it.
+        String entry = conn.getEntryName();
+        String prefix = entry.endsWith("/") ? entry : entry + "/";
         try (JarFile jar = conn.getJarFile()) {
           for (JarEntry e : Collections.list(jar.entries())) {
             String name = e.getName();

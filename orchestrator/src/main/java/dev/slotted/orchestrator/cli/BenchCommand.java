@@ -1,0 +1,80 @@
+package dev.slotted.orchestrator.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.slotted.orchestrator.bench.BurnDown;
+import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
+import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code slotted bench}: the project's benchmark (DESIGN §8). */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {
+        "Burn-down of N no-op jobs on a fresh SQLite file, drained by R runner processes.",
+        "Prints jobs, submitPerSecond, drainPerSecond, dispatchDelayP50Ms, dispatchDelayP99Ms, busyRetries, duplicates, lost."})
+public final class BenchCommand implements Callable<Integer> {
+
+  @Option(names = "--jobs", defaultValue = "20000", description = "Jobs to run (default ${DEFAULT-VALUE}).")
+  int jobs;
+
+  @Option(names = "--workers", defaultValue = "256", description = "Worker capacity of each runner (default ${DEFAULT-VALUE}).")
+  int workers;
+
+  @Option(names = "--runners", defaultValue = "1", description = "Runner processes (default ${DEFAULT-VALUE}).")
+  int runners;
+
+  @ArgGroup(exclusive = true)
+  Mode mode = new Mode();
+
+  static final class Mode {
+    @Option(names = "--tdma", description = "TDMA slots (default).")
+    boolean tdma;
+
+    @Option(names = "--continuous", description = "Continuous mode: claim as soon as capacity frees.")
+    boolean continuous;
+  }
+
+  @Option(names = "--rate", defaultValue = "0",
+      description = "Instead of a burn-down, submit the jobs through the first runner's API at this many jobs/s while it drains (measures dispatch delay).")
+  int rate;
+
+  @Option(names = "--partitions", defaultValue = "16", description = "Partitions of the fresh database (default ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--timeout", defaultValue = "600", description = "Seconds to wait for the drain (default ${DEFAULT-VALUE}).")
+  int timeoutSeconds;
+
+  @Option(names = "--dir", description = "Directory for the database and runner logs (default: a fresh temporary directory).")
+  Path dir;
+
+  @Option(names = "--json", description = "Print a JSON object.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    if (jobs < 1 || runners < 1 || workers < 1) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--jobs, --runners and --workers must be at least 1");
+    }
+    Path d = dir != null ? dir : Files.createTempDirectory("slotted-bench-");
+    BurnDown.Options options = new BurnDown.Options(jobs, workers, runners, !mode.continuous, d, rate,
+        Duration.ofSeconds(timeoutSeconds), partitions);
+    BurnDown.Result result = new BurnDown(options,
+        path -> SqliteJobStore.open(SqliteStoreSettings.defaults(path).withPartitions(partitions))).run();
+    Map<String, Object> m = result.asMap();
+    if (json) {
+      System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
+    } else {
+      m.forEach((k, v) -> System.out.printf("%-20s %s%n", k, v));
+      System.out.println("dir                  " + d);
+    }
+    return result.lost() == 0 && result.duplicates() == 0 ? 0 : 1;
+  }
+}
