@@ -42,8 +42,8 @@ public final class FireTimes {
   /** The most fire times one {@link #next} call returns. */
   public static final int MAX_COUNT = 100;
 
-  // Offsets of one zone differ by at most 36 hours, so looking this far back finds every offset
-  // that a local time near a given instant can have been mapped with.
+  // Offsets of one zone differ by at most 36 hours, so a clock set back more than this long ago
+  // shows less now than it did then.
   private static final Duration OFFSET_WINDOW = Duration.ofDays(2);
 
   private final ExecutionTime cron;
@@ -137,9 +137,9 @@ public final class FireTimes {
       long k = elapsed.equals(every.multipliedBy(q)) ? q - 1 : q;
       return Optional.of(anchor.plus(every.multipliedBy(k)));
     }
-    // A local time later than `before` read at the largest offset in force around it maps to an
-    // instant after `before`, so the backward search starts just above that bound.
-    long bound = before.getEpochSecond() + maxOffsetSeconds(before) + 1;
+    // No local time above this bound maps to an instant before `before`, so the backward search
+    // starts just above it.
+    long bound = latestLocalSecond(before) + 1;
     LocalDateTime local = LocalDateTime.ofEpochSecond(bound, 0, ZoneOffset.UTC);
     while (true) {
       Optional<ZonedDateTime> candidate = cron.lastExecution(local.atZone(ZoneOffset.UTC));
@@ -168,14 +168,22 @@ public final class FireTimes {
     return a.isBefore(b) ? a : b;
   }
 
-  private int maxOffsetSeconds(Instant at) {
-    int max = rules.getOffset(at).getTotalSeconds();
+  /**
+   * The latest local time (epoch seconds of the local date-time) shown by the clock at or before
+   * {@code at}: the local time at {@code at}, or higher while {@code at} lies in the second pass of
+   * a repeated hour, when the clock showed more just before it was set back.
+   */
+  private long latestLocalSecond(Instant at) {
+    long latest = at.getEpochSecond() + rules.getOffset(at).getTotalSeconds();
     Instant floor = at.minus(OFFSET_WINDOW);
-    ZoneOffsetTransition t = rules.previousTransition(at);
+    // plusNanos(1): previousTransition is strictly before its argument, and `at` may be one.
+    ZoneOffsetTransition t = rules.previousTransition(at.plusNanos(1));
     while (t != null && !t.getInstant().isBefore(floor)) {
-      max = Math.max(max, Math.max(t.getOffsetBefore().getTotalSeconds(), t.getOffsetAfter().getTotalSeconds()));
+      if (t.isOverlap()) {
+        latest = Math.max(latest, t.getInstant().getEpochSecond() + t.getOffsetBefore().getTotalSeconds());
+      }
       t = rules.previousTransition(t.getInstant());
     }
-    return max;
+    return latest;
   }
 }

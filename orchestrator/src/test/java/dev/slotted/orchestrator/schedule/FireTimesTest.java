@@ -222,6 +222,25 @@ class FireTimesTest {
     }
   }
 
+  @Test
+  void nothingFiresInTheSecondPassOfARepeatedHour() {
+    // Every local second of 01:00-01:59 fired in the first pass (EDT); the second pass (EST) is silent.
+    FireTimes perSecond = FireTimes.of(cron("* * * * * *", "America/New_York"));
+    Instant secondPass = at("2026-11-01T01:30:00.500-05:00");
+    assertThat(perSecond.nextAfter(secondPass)).contains(at("2026-11-01T02:00:00-05:00"));
+    assertThat(perSecond.latestBefore(secondPass)).contains(at("2026-11-01T01:59:59-04:00"));
+    assertThat(perSecond.latestBefore(at("2026-11-01T02:00:00-05:00"))).contains(at("2026-11-01T01:59:59-04:00"));
+    assertThat(perSecond.latestBefore(at("2026-11-01T02:00:01-05:00"))).contains(at("2026-11-01T02:00:00-05:00"));
+    FireTimes daily = FireTimes.of(cron("30 1 * * *", "America/New_York"));
+    assertThat(daily.latestBefore(at("2026-11-01T01:45-05:00"))).contains(at("2026-11-01T01:30-04:00"));
+    assertThat(daily.latestBefore(at("2026-11-01T01:15-05:00"))).contains(at("2026-11-01T01:30-04:00"));
+    assertThat(daily.latestBefore(at("2026-11-01T01:30-04:00"))).contains(at("2026-10-31T01:30-04:00"));
+    // Lord Howe's half-hour overlap: 01:30-02:00 repeats.
+    FireTimes lh = FireTimes.of(cron("45 1 * * *", "Australia/Lord_Howe"));
+    assertThat(lh.latestBefore(at("2026-04-05T01:50+10:30"))).contains(at("2026-04-05T01:45+11:00"));
+    assertThat(lh.nextAfter(at("2026-04-05T01:40+10:30"))).contains(at("2026-04-06T01:45+10:30"));
+  }
+
   // ---- every ---------------------------------------------------------------------------------------
 
   @Test
