@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
 
 /**
  * Schedules declared in HOCON ({@code slotted.schedules.declared}): a list of objects with the
@@ -143,7 +144,7 @@ public final class DeclaredSchedules {
     }
   }
 
-  private static <T> T policy(java.util.function.Supplier<T> parse, String key) {
+  private static <T> T policy(Supplier<T> parse, String key) {
     try {
       return parse.get();
     } catch (IllegalArgumentException e) {

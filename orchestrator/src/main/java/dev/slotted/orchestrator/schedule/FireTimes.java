@@ -1,6 +1,7 @@
 package dev.slotted.orchestrator.schedule;
 
 import com.cronutils.model.time.ExecutionTime;
+import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
@@ -63,7 +64,7 @@ public final class FireTimes {
     ZoneId zone;
     try {
       zone = spec.zone();
-    } catch (java.time.DateTimeException e) {
+    } catch (DateTimeException e) {
       throw new IllegalArgumentException("timezone: " + e.getMessage(), e);
     }
     if (spec.cron() != null && spec.every() == null) {

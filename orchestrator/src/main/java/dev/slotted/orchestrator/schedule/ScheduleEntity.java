@@ -5,6 +5,7 @@ import dev.slotted.protocol.ValidationException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.pekko.Done;
@@ -285,7 +286,7 @@ public final class ScheduleEntity
     if (spec == null) {
       return Optional.of(new ValidationException("spec", "is required"));
     }
-    List<FieldError> errors = new java.util.ArrayList<>(spec.validate(maxPayloadBytes));
+    List<FieldError> errors = new ArrayList<>(spec.validate(maxPayloadBytes));
     if (spec.name() != null && !spec.name().equals(name)) {
       errors.add(new FieldError("name", "must be '" + name + "' (the schedule addressed), got '"
           + spec.name() + "'"));

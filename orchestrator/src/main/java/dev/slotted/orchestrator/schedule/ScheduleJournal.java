@@ -14,6 +14,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -107,7 +108,7 @@ public final class ScheduleJournal {
         throw new IllegalStateException("missing resource " + SCHEMA_RESOURCE);
       }
       String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replaceAll("(?m)^--.*$", "");
-      return java.util.Arrays.stream(text.split(";"))
+      return Arrays.stream(text.split(";"))
           .map(String::strip).filter(s -> !s.isEmpty()).toArray(String[]::new);
     } catch (IOException e) {
       throw new UncheckedIOException(e);

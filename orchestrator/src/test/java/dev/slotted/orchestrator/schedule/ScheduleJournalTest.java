@@ -54,6 +54,9 @@ class ScheduleJournalTest {
         rs.next();
         assertThat(rs.getInt(1)).isEqualTo(5000);
       }
+      // Transactions take the write lock at BEGIN (no SQLITE_BUSY_SNAPSHOT half-way through).
+      assertThat(c.unwrap(org.sqlite.SQLiteConnection.class).getConnectionConfig().getTransactionMode())
+          .isEqualTo(org.sqlite.SQLiteConfig.TransactionMode.IMMEDIATE);
       // AUTOINCREMENT ordering, unique per (persistence_id, sequence_number).
       c.createStatement().executeUpdate("INSERT INTO event_journal (persistence_id, sequence_number, writer,"
           + " event_ser_id, event_ser_manifest, event_payload) VALUES ('a', 1, 'w', 1, 'm', x'00')");
