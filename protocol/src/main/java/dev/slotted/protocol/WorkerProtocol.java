@@ -103,8 +103,11 @@ public final class WorkerProtocol {
   public record RunningJob(String jobId, String leaseToken, String queue, String worker, Instant startedAt) {}
 
   /**
-   * Graceful shutdown: accept no more work, let running attempts finish for up to {@code grace},
-   * then stop the rest and reply with them (so their leases can be released).
+   * Graceful shutdown: accept no more work (every later {@link Reserve} gets 0 slots), let running
+   * attempts finish for up to {@code grace} (their {@link Finished} events still flow), then stop
+   * the rest and reply, once they have ended, with them (so their leases can be released and no
+   * other runner starts a job whose process is still dying). Jobs dispatched under reservations
+   * made before the drain still run.
    */
   public record Drain(Duration grace, ActorRef<Drained> replyTo) implements Command {}
 

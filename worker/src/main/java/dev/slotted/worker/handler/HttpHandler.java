@@ -1,9 +1,10 @@
 package dev.slotted.worker.handler;
 
 import dev.slotted.worker.JobContext;
-import dev.slotted.worker.JobHandler;
+import dev.slotted.worker.AsyncJobHandler;
 import dev.slotted.worker.JobResult;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,15 +16,16 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletionStage;
 
 /**
  * Sends the payload to a configured URL (java.net.http). 2xx succeeds; 408, 429, 5xx and
  * connection errors are retryable; any other 4xx is not. The attempt's identity travels in headers
  * ({@code Idempotency-Key}, {@code X-Slotted-Job-Id}, {@code X-Slotted-Attempt}, {@code
- * X-Slotted-Lease-Token}) so the receiver can deduplicate.
+ * X-Slotted-Lease-Token}) so the receiver can deduplicate. The request is asynchronous: a waiting
+ * attempt holds no thread.
  */
-public final class HttpHandler implements JobHandler {
+public final class HttpHandler implements AsyncJobHandler {
 
   /** The handler's configuration (already validated). */
   public record Settings(URI url, String method, Map<String, String> headers, Duration timeout) {
@@ -47,42 +49,40 @@ public final class HttpHandler implements JobHandler {
   }
 
   @Override
-  public JobResult run(JobContext ctx) throws Exception {
+  public CompletionStage<JobResult> runAsync(JobContext ctx) {
     HttpRequest request = request(ctx);
     CompletableFuture<HttpResponse<String>> call =
         client.sendAsync(request, HttpResponse.BodyHandlers.ofString());
-    try {
-      CompletableFuture.anyOf(call, ctx.cancellation().future()).get();
-    } catch (ExecutionException e) {
-      // The call failed; call.join() below reports its cause.
-    } finally {
-      if (!call.isDone()) {
-        call.cancel(true);
-      }
-    }
-    if (call.isCancelled()) {
+    ctx.cancellation().onCancel(() -> call.cancel(true));
+    return call.handle((response, error) -> outcome(ctx, response, error));
+  }
+
+  private JobResult outcome(JobContext ctx, HttpResponse<String> response, Throwable error) {
+    if (ctx.isCancelled() && (error != null || response == null)) {
+      // Runs on the cancelling thread: no IO here.
       return JobResult.retryableFailure(
           "request cancelled (" + ctx.cancellation().reason().orElseThrow() + ")");
     }
-    HttpResponse<String> response;
     try {
-      response = call.join();
-    } catch (CompletionException e) {
-      Throwable cause = e.getCause() == null ? e : e.getCause();
-      String error = settings.method() + " " + settings.url() + ": " + describe(cause);
-      writeLog(ctx, error + "\n");
-      return new JobResult.Failure(true, error, null, ctx.logTail());
+      if (error != null) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        String msg = settings.method() + " " + settings.url() + ": " + describe(cause);
+        writeLog(ctx, msg + "\n");
+        return new JobResult.Failure(true, msg, null, ctx.logTail());
+      }
+      int status = response.statusCode();
+      writeLog(
+          ctx,
+          settings.method() + " " + settings.url() + " -> " + status + "\n"
+              + (response.body() == null ? "" : response.body()));
+      String tail = ctx.logTail();
+      if (status >= 200 && status < 300) {
+        return JobResult.success(null, tail);
+      }
+      return new JobResult.Failure(retryable(status), "HTTP " + status, null, tail);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the attempt log " + ctx.logFile(), e);
     }
-    int status = response.statusCode();
-    writeLog(
-        ctx,
-        settings.method() + " " + settings.url() + " -> " + status + "\n"
-            + (response.body() == null ? "" : response.body()));
-    String tail = ctx.logTail();
-    if (status >= 200 && status < 300) {
-      return JobResult.success(null, tail);
-    }
-    return new JobResult.Failure(retryable(status), "HTTP " + status, null, tail);
   }
 
   /** 408, 429 and 5xx may pass on a later attempt; other 4xx will not. */

@@ -1,6 +1,7 @@
 package dev.slotted.worker.supervise;
 
 import dev.slotted.protocol.ClaimedJob;
+import dev.slotted.protocol.Completion;
 import dev.slotted.protocol.WorkerProtocol;
 import dev.slotted.protocol.WorkerProtocol.Dispatch;
 import dev.slotted.protocol.WorkerProtocol.Drain;
@@ -25,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -93,24 +93,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     }
   }
 
-  private static final class QueueLimit {
-    final int limit;
-    int running;
-    int waiting;
-    int reserved;
-
-    QueueLimit(int limit) {
-      this.limit = limit;
-    }
-
-    int free() {
-      return Math.max(0, limit - running - waiting - reserved);
-    }
-  }
-
   private record Waiting(ClaimedJob job, ActorRef<WorkerProtocol.Event> replyTo) {}
-
-  private record Outstanding(int total, Map<String, Integer> perQueue) {}
 
   private final WorkerSettings settings;
   private final HandlerRegistry handlers;
@@ -124,13 +107,8 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   private final ArrayDeque<Slot> idle = new ArrayDeque<>();
   private final Map<String, Attempt> active = new HashMap<>();
   private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
-  private final Map<String, QueueLimit> limits = new HashMap<>();
-  private final LinkedHashMap<Long, Outstanding> reservations = new LinkedHashMap<>();
+  private final Capacity capacity;
   private int nextWorker = 1;
-  private long nextReservation = 1;
-  private int busy;
-  private int down;
-  private int reserved;
 
   private Phase phase = Phase.RUNNING;
   private final List<ActorRef<Drained>> drainers = new ArrayList<>();
@@ -166,12 +144,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     this.timers = timers;
     this.blocking = ctx.getSystem().dispatchers().lookup(settings.dispatcher());
     this.reports = ctx.getSelf().narrow();
-    settings.queues().forEach(
-        (q, l) -> {
-          if (l.concurrency() > 0) {
-            limits.put(q, new QueueLimit(l.concurrency()));
-          }
-        });
+    this.capacity = new Capacity(settings);
   }
 
   @Override
@@ -194,26 +167,15 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   // ---- orchestrator protocol
 
   private Behavior<Object> onReserve(Reserve r) {
-    int grant = phase == Phase.RUNNING ? Math.min(r.max(), free()) : 0;
-    if (grant <= 0) {
-      r.replyTo().tell(new Reservation(0, 0, Map.of()));
-      return this;
-    }
-    Map<String, Integer> perQueue = new HashMap<>();
-    for (Map.Entry<String, QueueLimit> e : limits.entrySet()) {
-      int allot = Math.min(grant, e.getValue().free());
-      e.getValue().reserved += allot;
-      perQueue.put(e.getKey(), allot);
-    }
-    long id = nextReservation++;
-    reservations.put(id, new Outstanding(grant, perQueue));
-    reserved += grant;
-    r.replyTo().tell(new Reservation(id, grant, perQueue));
+    r.replyTo().tell(phase == Phase.RUNNING ? capacity.reserve(r.max()) : new Reservation(0, 0, Map.of()));
     return this;
   }
 
   private Behavior<Object> onDispatch(Dispatch d) {
-    release(d.reservationId(), d.reserved());
+    if (!capacity.release(d.reservationId(), d.reserved()) && d.reserved() > 0) {
+      getContext().getLog().debug(
+          "Dispatch matches no outstanding reservation (id {}, size {})", d.reservationId(), d.reserved());
+    }
     Instant now = clock.instant();
     for (ClaimedJob job : d.jobs()) {
       switch (phase) {
@@ -240,10 +202,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       Waiting w = it.next();
       if (s.jobIds().contains(w.job().id())) {
         it.remove();
-        QueueLimit l = limits.get(w.job().queue());
-        if (l != null) {
-          l.waiting--;
-        }
+        capacity.waitingRemoved(w.job().queue());
       }
     }
     startWaiting();
@@ -311,7 +270,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     }
     if (!s.down) {
       s.down = true;
-      down++;
+      capacity.workerDown();
     }
     startWaiting();
     checkDrain();
@@ -322,7 +281,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     Slot s = workers.get(r.worker());
     if (s != null && s.down) {
       s.down = false;
-      down--;
+      capacity.workerUp();
       idle.push(s);
       startWaiting();
     }
@@ -337,7 +296,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     getContext().getLog().warn("Worker [{}] stopped; its slot will get a new worker", s.name);
     idle.remove(s);
     if (s.down) {
-      down--;
+      capacity.workerUp();
     }
     if (s.attempt != null) {
       Attempt a = s.attempt;
@@ -365,10 +324,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     active.clear();
     for (Waiting w : waiting) {
       interrupted.add(new RunningJob(w.job().id(), w.job().leaseToken(), w.job().queue(), null, null));
-      QueueLimit l = limits.get(w.job().queue());
-      if (l != null) {
-        l.waiting--;
-      }
+      capacity.waitingRemoved(w.job().queue());
     }
     waiting.clear();
     getContext().getLog().info(
@@ -389,7 +345,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   }
 
   private void checkDrain() {
-    if ((phase == Phase.DRAINING && active.isEmpty() && waiting.isEmpty() && reserved == 0)
+    if ((phase == Phase.DRAINING && active.isEmpty() && waiting.isEmpty() && capacity.reserved() == 0)
         || (phase == Phase.STOPPING && stopping.isEmpty())) {
       completeDrain();
     }
@@ -407,54 +363,17 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
 
   // ---- accounting
 
-  private int free() {
-    return Math.max(0, settings.capacity() - busy - down - waiting.size() - reserved);
-  }
-
-  /**
-   * Gives back the reservation a Dispatch was claimed under. {@code reserved} always equals the sum
-   * of the outstanding reservations, so a Dispatch that matches none (the orchestrator dispatched
-   * without reserving) gives back nothing; its jobs wait if no worker is free.
-   */
-  private void release(long id, int size) {
-    Outstanding o = id != 0 ? reservations.remove(id) : null;
-    if (o == null && id == 0 && size > 0) {
-      // No id: give back the oldest reservation of that size.
-      for (Iterator<Map.Entry<Long, Outstanding>> it = reservations.entrySet().iterator(); it.hasNext(); ) {
-        Map.Entry<Long, Outstanding> e = it.next();
-        if (e.getValue().total() == size) {
-          o = e.getValue();
-          it.remove();
-          break;
-        }
-      }
-    }
-    if (o == null) {
-      if (size > 0) {
-        getContext().getLog().debug("Dispatch matches no outstanding reservation (id {}, size {})", id, size);
-      }
-      return;
-    }
-    reserved -= o.total();
-    o.perQueue().forEach(
-        (q, n) -> {
-          QueueLimit l = limits.get(q);
-          if (l != null) {
-            l.reserved -= n;
-          }
-        });
-  }
-
   private void startOrWait(ClaimedJob job, ActorRef<WorkerProtocol.Event> replyTo, Instant now) {
-    QueueLimit l = limits.get(job.queue());
-    if ((l != null && l.running >= l.limit) || (idle.isEmpty() && workers.size() >= settings.capacity())) {
+    if (!capacity.queueHasRoom(job.queue()) || !workerAvailable()) {
       waiting.add(new Waiting(job, replyTo));
-      if (l != null) {
-        l.waiting++;
-      }
+      capacity.waitingAdded(job.queue());
       return;
     }
     start(job, replyTo, now);
+  }
+
+  private boolean workerAvailable() {
+    return !idle.isEmpty() || workers.size() < settings.capacity();
   }
 
   private void start(ClaimedJob job, ActorRef<WorkerProtocol.Event> replyTo, Instant now) {
@@ -467,11 +386,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
             new Cancellation());
     Attempt a = new Attempt(job, handler, ctx, replyTo, s.name, now, timeout);
     s.attempt = a;
-    busy++;
-    QueueLimit l = limits.get(job.queue());
-    if (l != null) {
-      l.running++;
-    }
+    capacity.started(job.queue());
     Attempt previous = active.put(job.id(), a);
     if (previous != null) {
       // The same job again while an older attempt still runs: the older lease is gone.
@@ -487,34 +402,22 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       return;
     }
     Instant now = clock.instant();
-    for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
-      if (idle.isEmpty() && workers.size() >= settings.capacity()) {
-        return;
-      }
+    for (Iterator<Waiting> it = waiting.iterator(); it.hasNext() && workerAvailable(); ) {
       Waiting w = it.next();
-      QueueLimit l = limits.get(w.job().queue());
-      if (l != null && l.running >= l.limit) {
-        continue;
+      if (capacity.queueHasRoom(w.job().queue())) {
+        it.remove();
+        capacity.waitingRemoved(w.job().queue());
+        start(w.job(), w.replyTo(), now);
       }
-      it.remove();
-      if (l != null) {
-        l.waiting--;
-      }
-      start(w.job(), w.replyTo(), now);
     }
   }
 
   private void free(Slot s) {
-    Attempt a = s.attempt;
+    capacity.ended(s.attempt.job.queue());
     s.attempt = null;
-    busy--;
-    QueueLimit l = limits.get(a.job.queue());
-    if (l != null) {
-      l.running--;
-    }
   }
 
-  private void finished(Attempt a, dev.slotted.protocol.Completion c) {
+  private void finished(Attempt a, Completion c) {
     if (active.get(a.job.id()) == a) {
       active.remove(a.job.id());
     }

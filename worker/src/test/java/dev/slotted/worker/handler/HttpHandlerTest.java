@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.slotted.protocol.ClaimedJob;
+import dev.slotted.worker.Cancellation;
+import dev.slotted.worker.JobContext;
 import dev.slotted.worker.JobResult;
 import dev.slotted.worker.testing.Jobs;
 import java.io.IOException;
@@ -18,7 +20,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -35,6 +40,17 @@ class HttpHandlerTest {
   @BeforeAll
   static void start() throws IOException {
     server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+    server.setExecutor(Executors.newCachedThreadPool());
+    server.createContext("/slow", exchange -> {
+      try {
+        Thread.sleep(5_000);
+        exchange.sendResponseHeaders(200, -1);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      } finally {
+        exchange.close();
+      }
+    });
     server.createContext("/", exchange -> {
       int status = Integer.parseInt(exchange.getRequestURI().getPath().substring(1));
       String body = new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
@@ -93,6 +109,19 @@ class HttpHandlerTest {
         assertThat(f.error()).isEqualTo("HTTP " + c.getKey());
       });
     }
+  }
+
+  @Test
+  void aCancelAbortsTheRequest() throws Exception {
+    JobContext ctx = Jobs.context(Jobs.job("hooks", "{}"), logDir);
+    CompletableFuture<JobResult> r = handler(url(0).replace("/0", "/slow")).runAsync(ctx).toCompletableFuture();
+    Thread.sleep(100);
+    assertThat(r).isNotDone();
+    ctx.cancellation().cancel(Cancellation.Reason.TIMEOUT);
+    assertThat(r.get(2, TimeUnit.SECONDS)).isInstanceOfSatisfying(JobResult.Failure.class, f -> {
+      assertThat(f.retryable()).isTrue();
+      assertThat(f.error()).contains("cancelled").contains("TIMEOUT");
+    });
   }
 
   @Test

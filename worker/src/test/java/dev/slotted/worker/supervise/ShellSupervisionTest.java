@@ -80,7 +80,7 @@ class ShellSupervisionTest {
     PidRegistry pids = PidRegistry.open(dir.resolve("pids"));
     var sup = supervisor(pids);
     TestProbe<Event> events = testKit.createTestProbe();
-    ClaimedJob job = Jobs.job("tree", "{}", 1, Duration.ofMillis(1500));
+    ClaimedJob job = Jobs.job("tree", "{}", 1, Duration.ofSeconds(2));
     sup.tell(new Dispatch(List.of(job), 1, events.ref()));
     long[] tree = awaitPids(AttemptLogs.path(dir.resolve("logs"), job.id(), 1));
     assertThat(running(tree[0])).isTrue();

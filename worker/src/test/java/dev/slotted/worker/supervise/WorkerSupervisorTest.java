@@ -274,7 +274,7 @@ class WorkerSupervisorTest {
     sup.tell(new Dispatch(List.of(quick, slow), 2, events.ref()));
     gate.awaitStarted(2, WAIT);
 
-    sup.tell(new WorkerProtocol.Drain(Duration.ofMillis(700), drained.ref()));
+    sup.tell(new WorkerProtocol.Drain(Duration.ofSeconds(2), drained.ref()));
     assertThat(reserve(sup, 5).total()).isZero();
     gate.release(quick.id());
     assertThat(finished(events, quick.id()).completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
@@ -321,8 +321,6 @@ class WorkerSupervisorTest {
     assertThat(c.error()).contains("crashed").contains("boom");
     assertThat(c.leaseToken()).isEqualTo(bad.leaseToken());
     assertThat(metrics.restarts()).isEqualTo(1);
-    // While the crashed worker backs off, only the busy one exists: nothing is free.
-    assertThat(reserve(sup, 5).total()).isZero();
 
     // The other attempt was untouched and still completes.
     gate.release(held.id());
