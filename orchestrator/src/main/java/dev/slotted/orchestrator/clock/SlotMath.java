@@ -38,8 +38,11 @@ public final class SlotMath {
     this.count = count;
     this.index = index;
     this.guardMs = guardMs;
-    this.opensOffset = slotStart(cycleMs, count, index) + guardMs;
-    this.closesOffset = slotStart(cycleMs, count, index + 1) - guardMs;
+    // A lone runner has nobody to keep a distance from: its window is the whole cycle, so a single
+    // runner never waits for a window (the guard comes back as soon as a second runner joins).
+    long effectiveGuard = count == 1 ? 0 : guardMs;
+    this.opensOffset = slotStart(cycleMs, count, index) + effectiveGuard;
+    this.closesOffset = slotStart(cycleMs, count, index + 1) - effectiveGuard;
   }
 
   /**
@@ -128,9 +131,9 @@ public final class SlotMath {
     return cycleMs / count;
   }
 
-  /** True when the runner is never closed (a single runner and no guard). */
+  /** True when the runner is never closed (a single runner: no guard applies). */
   public boolean alwaysOpen() {
-    return count == 1 && guardMs == 0;
+    return count == 1;
   }
 
   /** The same cycle and guard with another membership; validates like {@link #ofMillis}. */

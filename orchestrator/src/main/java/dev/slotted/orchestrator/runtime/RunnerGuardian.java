@@ -55,6 +55,14 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
 
   private record ClockEvent(SlotClock.Event event) implements Command {}
 
+  /**
+   * Per-cycle duties (lease renewal, heartbeat, reaping) while the window never closes (a lone
+   * runner, or continuous mode): the clock announces such a window once, so the guardian repeats it.
+   */
+  private enum CycleTick implements Command {
+    INSTANCE
+  }
+
   private record ShutdownStep(String step, ActorRef<Done> replyTo, List<WorkerProtocol.RunningJob> interrupted)
       implements Command {}
 
@@ -77,18 +85,26 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   private final List<ActorRef<Reconciler.Command>> reconcilers = new ArrayList<>();
   private final ActorRef<LeaseKeeper.Command> leaseKeeper;
   private final ActorSystem<?> system;
+  private final SlotGate gate;
   private final int partitionCount;
   private Membership.Assignment assignment;
 
   public static Behavior<Command> create(Deps deps) {
-    return Behaviors.setup(ctx -> new RunnerGuardian(ctx, deps));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RunnerGuardian(ctx, timers, deps)));
   }
 
-  private RunnerGuardian(ActorContext<Command> ctx, Deps deps) {
+  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
+
+  private RunnerGuardian(ActorContext<Command> ctx, org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers, Deps deps) {
     super(ctx);
+    this.timers = timers;
     this.deps = deps;
     this.assignment = deps.initial();
     this.system = ctx.getSystem();
+    // Every write of this process, from any caller (Reconcilers, API submits, the lease keeper),
+    // starts only inside this runner's window.
+    this.gate = new SlotGate(deps.clock(), Duration.ofMillis(2));
+    deps.store().gateWrites(gate);
     Settings s = deps.settings();
     this.workers = ctx.spawn(deps.workerSupervisor(), "worker-supervisor");
     ClockSettings clockSettings = new ClockSettings(s.tdma().enabled(), s.tdma().cycle(), s.tdma().guard());
@@ -132,27 +148,50 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(ClockEvent.class, this::onClockEvent)
+        .onMessageEquals(CycleTick.INSTANCE, this::onCycleTick)
         .onMessage(Submitted.class, this::onSubmitted)
         .onMessage(GetClockStatus.class, this::onGetClockStatus)
         .onMessage(Shutdown.class, this::onShutdown)
         .onMessage(ShutdownStep.class, this::onShutdownStep)
+        .onSignal(org.apache.pekko.actor.typed.PostStop.class, sig -> {
+          gate.release();
+          return this;
+        })
         .build();
   }
 
   private Behavior<Command> onClockEvent(ClockEvent e) {
     SlotClock.Event event = e.event();
     if (event instanceof SlotClock.WindowOpened w) {
-      for (int p = 0; p < reconcilers.size(); p++) {
-        reconcilers.get(p).tell(new Reconciler.WindowOpened(w.cycle(), w.closesAt(), assignment.owns(p)));
+      gate.opened(w.closesAt());
+      openWindow(w.cycle(), w.closesAt());
+      if (w.endless()) {
+        timers.startTimerWithFixedDelay(CycleTick.INSTANCE, deps.settings().tdma().cycle());
+      } else {
+        timers.cancel(CycleTick.INSTANCE);
       }
-      leaseKeeper.tell(new LeaseKeeper.WindowOpened(w.cycle()));
     } else if (event instanceof SlotClock.WindowClosed) {
+      timers.cancel(CycleTick.INSTANCE);
+      gate.closed();
       reconcilers.forEach(r -> r.tell(Reconciler.WindowClosed.INSTANCE));
     } else if (event instanceof SlotClock.MembershipApplied m) {
       assignment = new Membership.Assignment(m.index(), m.count());
       getContext().getLog().info("Cycle [{}]: now runner [{}] of [{}], owning partitions {}",
           m.cycle(), m.index(), m.count(), assignment.ownedPartitions(reconcilers.size()));
     }
+    return this;
+  }
+
+  private void openWindow(long cycle, java.time.Instant closesAt) {
+    for (int p = 0; p < reconcilers.size(); p++) {
+      reconcilers.get(p).tell(new Reconciler.WindowOpened(cycle, closesAt, assignment.owns(p)));
+    }
+    leaseKeeper.tell(new LeaseKeeper.WindowOpened(cycle));
+  }
+
+  private Behavior<Command> onCycleTick() {
+    long cycleMs = deps.settings().tdma().cycle().toMillis();
+    openWindow(Math.floorDiv(deps.clock().millis(), cycleMs), java.time.Instant.MAX);
     return this;
   }
 
@@ -230,6 +269,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
         getContext().pipeToSelf(rest, (d, err) -> new ShutdownStep("done", step.replyTo(), List.of()));
       }
       default -> {
+        gate.release();
         getContext().getLog().info("Runner [{}] stopped cleanly", deps.runnerId());
         step.replyTo().tell(Done.getInstance());
       }

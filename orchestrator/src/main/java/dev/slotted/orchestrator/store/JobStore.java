@@ -141,6 +141,12 @@ public interface JobStore extends AutoCloseable {
   /** Completions refused for a stale lease token: {@code slotted_lease_rejections_total}. */
   long leaseRejections();
 
+  /**
+   * Gates every later write transaction of this store behind {@code window} (the runner's TDMA
+   * window). Stores that need no gating (e.g. a server database) may ignore it.
+   */
+  default void gateWrites(WriteWindow window) {}
+
   /** Closes connections and the executor. */
   @Override
   void close();

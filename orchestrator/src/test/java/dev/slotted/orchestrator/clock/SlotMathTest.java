@@ -155,14 +155,16 @@ class SlotMathTest {
         int slot = slotContaining(c, offset);
         long slotStart = SlotMath.slotStart(c.cycleMs(), c.count(), slot);
         long slotEnd = SlotMath.slotStart(c.cycleMs(), c.count(), slot + 1);
-        boolean inGuard = offset < slotStart + c.guardMs() || offset >= slotEnd - c.guardMs();
+        long guard = c.count() == 1 ? 0 : c.guardMs(); // a lone runner keeps no guard
+        boolean inGuard = offset < slotStart + guard || offset >= slotEnd - guard;
         assertThat(open).as("%s offset %d", c, offset).isEqualTo(inGuard ? 0 : 1);
         if (!inGuard) {
           assertThat(c.runner(slot).isOpen(t)).as("%s offset %d owner", c, offset).isTrue();
         }
         covered += open;
       }
-      assertThat(covered).as("%s", c).isEqualTo(c.cycleMs() - 2 * c.guardMs() * c.count());
+      long guard = c.count() == 1 ? 0 : c.guardMs();
+      assertThat(covered).as("%s", c).isEqualTo(c.cycleMs() - 2 * guard * c.count());
     }
   }
 
@@ -262,7 +264,7 @@ class SlotMathTest {
   }
 
   @Test
-  void aSingleRunnerWithoutGuardIsAlwaysOpen() {
+  void aSingleRunnerIsAlwaysOpenWhateverItsGuard() {
     SlotMath math = SlotMath.of(Duration.ofSeconds(1), 1, 0, Duration.ZERO);
     assertThat(math.alwaysOpen()).isTrue();
     SplittableRandom random = new SplittableRandom(8);
@@ -271,8 +273,11 @@ class SlotMathTest {
       assertThat(math.isOpen(t)).isTrue();
       assertThat(math.nextBoundary(t)).isEmpty();
     }
-    assertThat(SlotMath.of(Duration.ofSeconds(1), 1, 0, Duration.ofMillis(1)).alwaysOpen())
-        .isFalse();
+    // The guard keeps runners apart; a lone runner has nobody to keep apart from.
+    assertThat(SlotMath.of(Duration.ofSeconds(1), 1, 0, Duration.ofMillis(20)).alwaysOpen())
+        .isTrue();
+    assertThat(SlotMath.of(Duration.ofSeconds(1), 1, 0, Duration.ofMillis(20)).withMembership(0, 2).windowAt(1_700_000_000_100L))
+        .contains(new SlotWindow(1_700_000_000L, 1_700_000_000_020L, 1_700_000_000_480L));
     assertThat(SlotMath.of(Duration.ofSeconds(1), 2, 0, Duration.ZERO).alwaysOpen()).isFalse();
   }
 

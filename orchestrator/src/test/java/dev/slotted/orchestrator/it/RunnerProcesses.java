@@ -54,7 +54,7 @@ final class RunnerProcesses implements AutoCloseable {
         "  store.sqlite.path = \"" + db + "\"",
         "  http.port = " + port,
         "  workers.log-dir = \"" + dir.resolve("logs-" + i) + "\"",
-        "  tdma.runner-ttl = 2s",
+        "  tdma.runner-ttl = 4s",
         "  queue-defaults.visibility-timeout = 3s",
         "}",
         "pekko.management.http.port = 0",

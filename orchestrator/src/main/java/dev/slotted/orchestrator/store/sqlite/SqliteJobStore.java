@@ -13,6 +13,7 @@ import dev.slotted.orchestrator.store.QueueCounts;
 import dev.slotted.orchestrator.store.RunnerRow;
 import dev.slotted.orchestrator.store.StoreException;
 import dev.slotted.orchestrator.store.Submitted;
+import dev.slotted.orchestrator.store.WriteWindow;
 import dev.slotted.protocol.ClaimedJob;
 import dev.slotted.protocol.Completion;
 import dev.slotted.protocol.FieldError;
@@ -648,6 +649,11 @@ public final class SqliteJobStore implements JobStore {
   }
 
   // ---- counters and lifecycle -------------------------------------------------------------------
+
+  @Override
+  public void gateWrites(WriteWindow window) {
+    db.gate(window);
+  }
 
   @Override
   public long busyRetries() {
