@@ -2,6 +2,7 @@ package dev.slotted.orchestrator.metrics;
 
 import com.typesafe.config.Config;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongSupplier;
@@ -75,6 +76,19 @@ final class KamonMetrics implements Metrics {
 
   long startupMillis() {
     return runtime.startupMillis();
+  }
+
+  @Override
+  public void declareQueues(Collection<String> queues) {
+    for (String queue : queues) {
+      String q = label(queue);
+      SUBMITTED.withTag(TAG_QUEUE, q);
+      CLAIMED.withTag(TAG_QUEUE, q);
+      DEAD.withTag(TAG_QUEUE, q);
+      for (String outcome : OUTCOMES) {
+        COMPLETED.withTags(tags(TAG_QUEUE, q, TAG_OUTCOME, outcome));
+      }
+    }
   }
 
   @Override

@@ -1,7 +1,11 @@
 package dev.slotted.orchestrator.metrics;
 
 import com.typesafe.config.Config;
+import dev.slotted.protocol.AttemptOutcome;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -56,13 +60,22 @@ public sealed interface Metrics extends AutoCloseable permits KamonMetrics, Noop
     return NoopMetrics.INSTANCE;
   }
 
+  /** The {@code outcome} label values: {@link AttemptOutcome#wire()}. */
+  List<String> OUTCOMES = Arrays.stream(AttemptOutcome.values()).map(AttemptOutcome::wire).toList();
+
+  /**
+   * Creates the per-queue counter series at 0 for the configured queues, so that they exist before
+   * the first job (Prometheus' rate() needs a first sample to start from). Optional.
+   */
+  void declareQueues(Collection<String> queues);
+
   /** Jobs accepted by submit (single or batch). */
   void jobsSubmitted(String queue, int n);
 
   /** Jobs claimed by a Reconciler. */
   void jobsClaimed(String queue, int n);
 
-  /** An attempt finished; {@code outcome} is an {@code AttemptOutcome} in lower case. */
+  /** An attempt finished; {@code outcome} is {@link AttemptOutcome#wire()}. */
   void jobCompleted(String queue, String outcome);
 
   /** A job reached the dead-letter queue. */

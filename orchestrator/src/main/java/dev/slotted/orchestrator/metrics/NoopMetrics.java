@@ -1,11 +1,15 @@
 package dev.slotted.orchestrator.metrics;
 
 import java.time.Duration;
+import java.util.Collection;
 import java.util.function.LongSupplier;
 
 /** Records nothing; needs no Kamon. For unit tests of the callers. */
 enum NoopMetrics implements Metrics {
   INSTANCE;
+
+  @Override
+  public void declareQueues(Collection<String> queues) {}
 
   @Override
   public void jobsSubmitted(String queue, int n) {}

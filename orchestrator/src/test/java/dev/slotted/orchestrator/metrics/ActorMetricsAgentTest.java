@@ -31,6 +31,9 @@ class ActorMetricsAgentTest {
 
   @BeforeAll
   static void start() {
+    // -Dtest=... also selects this class in the shared surefire JVM, where the agent is off.
+    assumeTrue("on".equals(System.getProperty("slotted.metrics.actor-metrics")),
+        "runs in the agent-tests surefire execution");
     long start = System.nanoTime();
     metrics = Metrics.init(ConfigFactory.load());
     System.out.printf("Metrics.init took %d ms (attach self allowed: %s)%n",

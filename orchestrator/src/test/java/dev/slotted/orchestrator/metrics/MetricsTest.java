@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
@@ -155,6 +156,20 @@ class MetricsTest {
           .satisfies(s -> assertThat(s.value()).isGreaterThanOrEqualTo(0));
     }
     assertThat(e.types()).containsEntry(Metrics.SLOT_WORK, "histogram");
+  }
+
+  @Test
+  void declaredQueuesHaveTheirSeriesAtZeroBeforeAnyJob() {
+    metrics.declareQueues(List.of("declared-d"));
+    Exposition e = Exposition.parse(metrics.scrape());
+    Map<String, String> queue = Map.of("queue", "declared-d");
+    assertThat(e.value("slotted_jobs_submitted_total", queue)).isZero();
+    assertThat(e.value("slotted_jobs_claimed_total", queue)).isZero();
+    assertThat(e.value("slotted_jobs_dead_total", queue)).isZero();
+    for (String outcome : Metrics.OUTCOMES) {
+      assertThat(e.value("slotted_jobs_completed_total",
+          Map.of("queue", "declared-d", "outcome", outcome))).isZero();
+    }
   }
 
   @Test
