@@ -26,6 +26,14 @@ public final class ConfigLoader {
         ? ConfigFactory.empty()
         : ConfigFactory.parseFile(f, ConfigParseOptions.defaults().setAllowMissing(false));
     ConfigFactory.invalidateCaches();
-    return ConfigFactory.load(app);
+    return ConfigFactory.load(withOverrides(app));
+  }
+
+  /**
+   * {@code config} over Slotted's settings of Pekko and plugin keys ({@code
+   * slotted-overrides.conf}), which must win over every library's reference.conf.
+   */
+  public static Config withOverrides(Config config) {
+    return config.withFallback(ConfigFactory.parseResources(ConfigLoader.class.getClassLoader(), "slotted-overrides.conf"));
   }
 }

@@ -56,22 +56,30 @@ public final class SlottedApp implements AutoCloseable {
     this.runnerId = runnerId;
   }
 
-  /** {@code slotted serve}: starts and blocks until the runner stops. */
-  public static int serve(Config config) {
-    SlottedApp app = start(config);
+  /**
+   * {@code slotted serve}: starts and blocks until the runner stops. {@code metrics} must have been
+   * initialised before any Pekko class was loaded (Kamon instruments classes as they load).
+   */
+  public static int serve(Config config, Metrics metrics) {
+    SlottedApp app = start(config, metrics);
     app.system.getWhenTerminated().toCompletableFuture().join();
     return 0;
   }
 
   /** Starts a runner and returns once it serves; the caller owns its lifetime. */
   public static SlottedApp start(Config config) {
+    return start(config, Metrics.init(config));
+  }
+
+  /** As {@link #start(Config)}, with metrics already initialised. */
+  public static SlottedApp start(Config config, Metrics metrics) {
     Settings settings = Settings.fromConfig(config);
     SqliteStoreSettings storeSettings = SqliteStoreSettings.fromConfig(config);
     WorkerSettings workerSettings = WorkerSettings.fromConfig(config);
     PidRegistry pids = PidRegistry.open(Path.of(config.getString("slotted.workers.pid-dir")));
     HandlerRegistry handlers = HandlerRegistry.fromConfig(config, pids);
 
-    Metrics metrics = Metrics.init(config);
+    metrics.declareQueues(settings.queues().keySet());
     long graceMs = settings.shutdownGrace().toMillis();
     Config systemConfig = ConfigFactory.parseString(
             "pekko.coordinated-shutdown.phases.service-requests-done.timeout = " + (graceMs + 20_000) + "ms")
@@ -84,8 +92,8 @@ public final class SlottedApp implements AutoCloseable {
       Executor jdbc = system.dispatchers().lookup(DispatcherSelector.fromConfig("slotted.store.dispatcher"));
       store = new SqliteJobStore(storeSettings, jdbc);
       readiness.storeReady();
-      metrics.registerCounterSource("slotted_store_busy_retries_total", store::busyRetries);
-      metrics.registerCounterSource("slotted_lease_rejections_total", store::leaseRejections);
+      metrics.registerCounterSource(Metrics.STORE_BUSY_RETRIES, store::busyRetries);
+      metrics.registerCounterSource(Metrics.LEASE_REJECTIONS, store::leaseRejections);
 
       reapOrphans(pids);
 
@@ -99,7 +107,7 @@ public final class SlottedApp implements AutoCloseable {
         initial = Membership.fixed(settings.tdma().runnerIndex(), settings.tdma().runnerCount());
       }
       WorkerMetrics.Counting restarts = WorkerMetrics.counting();
-      metrics.registerCounterSource("slotted_worker_restarts_total", restarts::restarts);
+      metrics.registerCounterSource(Metrics.WORKER_RESTARTS, restarts::restarts);
       Behavior<dev.slotted.protocol.WorkerProtocol.Command> supervisor =
           WorkerSupervisor.create(workerSettings, handlers, clock, restarts);
       RunnerGuardian.Deps deps = new RunnerGuardian.Deps(settings, store, supervisor, clock, metrics, runnerId, initial, readiness);

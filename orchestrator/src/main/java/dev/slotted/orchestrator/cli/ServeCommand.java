@@ -1,7 +1,9 @@
 package dev.slotted.orchestrator.cli;
 
+import com.typesafe.config.Config;
 import dev.slotted.orchestrator.app.ConfigLoader;
 import dev.slotted.orchestrator.app.SlottedApp;
+import dev.slotted.orchestrator.metrics.Metrics;
 import java.io.File;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,6 +20,9 @@ public final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    return SlottedApp.serve(ConfigLoader.load(config));
+    Config conf = ConfigLoader.load(config);
+    // Before any Pekko class loads: Kamon's agent instruments actor classes as they load.
+    Metrics metrics = Metrics.init(conf);
+    return SlottedApp.serve(conf, metrics);
   }
 }

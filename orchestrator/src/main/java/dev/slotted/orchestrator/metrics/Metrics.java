@@ -1,46 +1,124 @@
 package dev.slotted.orchestrator.metrics;
 
 import com.typesafe.config.Config;
+import dev.slotted.protocol.AttemptOutcome;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
 import java.util.function.LongSupplier;
 
-/** Placeholder facade; the Kamon-backed implementation replaces it. */
-public class Metrics {
-  public static Metrics init(Config config) {
-    return new Metrics();
+/**
+ * The one metrics facade the rest of Slotted calls. Names are fixed by DESIGN.md section 10; labels
+ * carry queues, outcomes, states, store operations and schedule names, never job ids or error
+ * messages.
+ *
+ * <p>{@link #init(Config)} starts Kamon and must run before the {@code ActorSystem} is created:
+ * Kamon's instrumentation agent has to attach before Pekko's classes run, or actors get no
+ * mailbox and processing figures. Kamon is process-wide: every instance returned by {@code init}
+ * shares one registry, and the first call's configuration wins.
+ */
+public sealed interface Metrics extends AutoCloseable permits KamonMetrics, NoopMetrics {
+
+  String JOBS_SUBMITTED = "slotted_jobs_submitted_total";
+  String JOBS_CLAIMED = "slotted_jobs_claimed_total";
+  String JOBS_COMPLETED = "slotted_jobs_completed_total";
+  String JOBS_DEAD = "slotted_jobs_dead_total";
+  String JOB_RUN = "slotted_job_run_seconds";
+  String DISPATCH_DELAY = "slotted_dispatch_delay_seconds";
+  String QUEUE_JOBS = "slotted_queue_jobs";
+  String SLOT_WORK = "slotted_slot_work_seconds";
+  String SLOT_OVERRUNS = "slotted_slot_overruns_total";
+  String STORE_BUSY_RETRIES = "slotted_store_busy_retries_total";
+  String STORE_TXN = "slotted_store_txn_seconds";
+  String LEASE_REJECTIONS = "slotted_lease_rejections_total";
+  String WORKER_RESTARTS = "slotted_worker_restarts_total";
+  String SCHEDULE_FIRES = "slotted_schedule_fires_total";
+
+  /** Kamon's actor figures (for the actors in {@code slotted.metrics.actors}). */
+  String ACTOR_MAILBOX_SIZE = "pekko_actor_mailbox_size";
+  String ACTOR_PROCESSING_TIME = "pekko_actor_processing_time_seconds";
+  String ACTOR_TIME_IN_MAILBOX = "pekko_actor_time_in_mailbox_seconds";
+
+  String TAG_QUEUE = "queue";
+  String TAG_OUTCOME = "outcome";
+  String TAG_STATE = "state";
+  String TAG_OP = "op";
+  String TAG_SCHEDULE = "schedule";
+
+  /**
+   * Starts Kamon (once per JVM; later calls are cheap and reuse it) and returns the facade. Call it
+   * before creating the {@code ActorSystem}. With {@code slotted.metrics.actor-metrics = off} no
+   * agent is attached and only Slotted's own metrics are exported.
+   */
+  static Metrics init(Config config) {
+    return KamonMetrics.start(config);
   }
 
-  public static Metrics noop() {
-    return new Metrics();
+  /** A facade that records nothing and scrapes to an empty exposition: for unit tests. */
+  static Metrics noop() {
+    return NoopMetrics.INSTANCE;
   }
 
-  public void close() {}
+  /** The {@code outcome} label values: {@link AttemptOutcome#wire()}. */
+  List<String> OUTCOMES = Arrays.stream(AttemptOutcome.values()).map(AttemptOutcome::wire).toList();
 
-  public void jobsSubmitted(String queue, int n) {}
+  /**
+   * Creates the per-queue counter series at 0 for the configured queues, so that they exist before
+   * the first job (Prometheus' rate() needs a first sample to start from). Optional.
+   */
+  void declareQueues(Collection<String> queues);
 
-  public void jobsClaimed(String queue, int n) {}
+  /** Jobs accepted by submit (single or batch). */
+  void jobsSubmitted(String queue, int n);
 
-  public void jobCompleted(String queue, String outcome) {}
+  /** Jobs claimed by a Reconciler. */
+  void jobsClaimed(String queue, int n);
 
-  public void jobDead(String queue) {}
+  /** An attempt finished; {@code outcome} is {@link AttemptOutcome#wire()}. */
+  void jobCompleted(String queue, String outcome);
 
-  public void jobRunTime(String queue, Duration d) {}
+  /** A job reached the dead-letter queue. */
+  void jobDead(String queue);
 
-  public void dispatchDelay(String queue, Duration d) {}
+  /** Run time of one attempt. */
+  void jobRunTime(String queue, Duration d);
 
-  public void queueJobs(String queue, String state, long count) {}
+  /** From the instant a job was due to the instant its attempt started. */
+  void dispatchDelay(String queue, Duration d);
 
-  public void slotWork(Duration d) {}
+  /** Current number of jobs of a queue in a state (gauge). */
+  void queueJobs(String queue, String state, long count);
 
-  public void slotOverrun() {}
+  /** Work time of one slot window. */
+  void slotWork(Duration d);
 
-  public void storeTxn(String op, Duration d) {}
+  /** A slot's work ran past its window. */
+  void slotOverrun();
 
-  public void scheduleFired(String schedule) {}
+  /** Duration of one store transaction; {@code op} is a fixed operation name (claim, renew...). */
+  void storeTxn(String op, Duration d);
 
-  public void registerCounterSource(String name, LongSupplier supplier) {}
+  /** A schedule produced a job. */
+  void scheduleFired(String schedule);
 
-  public String scrape() {
-    return "";
-  }
+  /**
+   * Exports a monotonic counter owned elsewhere, read at every scrape. {@code name} is the
+   * Prometheus name ({@link #STORE_BUSY_RETRIES}, {@link #LEASE_REJECTIONS}, {@link
+   * #WORKER_RESTARTS}, or another {@code slotted_..._total}). Several sources with one name are
+   * summed; a source that goes backwards (a restarted component) never makes the exported counter
+   * decrease. The source is dropped on {@link #close()}.
+   */
+  void registerCounterSource(String name, LongSupplier supplier);
+
+  /** The Prometheus text exposition (format 0.0.4), fresh at each call. */
+  String scrape();
+
+  /**
+   * Drops this facade's counter sources; the last open facade also stops Kamon's module threads
+   * (they are not daemons). The registry and the agent stay for the JVM's life: the agent cannot
+   * be detached, and a later {@link #init} reuses both.
+   */
+  @Override
+  void close();
 }
