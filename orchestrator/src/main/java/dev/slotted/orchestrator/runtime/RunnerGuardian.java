@@ -134,6 +134,8 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.leaseKeeper = ctx.spawn(LeaseKeeper.create(deps.store(), workers, deps.runnerId(), rs.lease(),
         s.tdma().runnerTtl(), s.tdma().dynamicMembership(), assignment, deps.clock(), this::statusJson,
         (index, count) -> clockRef().tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
+    ctx.spawn(Housekeeper.create(deps.store(), s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
+        "housekeeper");
     ctx.spawn(DuePoller.create(deps.store(), List.copyOf(reconcilers), s.tdma().pollInterval(), deps.clock()), "due-poller");
     deps.readiness().clockRunning();
     ctx.getLog().info("Runner [{}] started: index [{}] of [{}], {} partitions, {} mode",
