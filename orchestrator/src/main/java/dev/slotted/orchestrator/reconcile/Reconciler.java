@@ -368,10 +368,11 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     opEnded();
     writtenTotal += w.batch().size();
     flushedCount += w.batch().size();
-    for (CompletionResult r : w.results()) {
+    // One result per completion, in the batch's order (JobStore#complete).
+    for (int i = 0; i < w.results().size(); i++) {
+      CompletionResult r = w.results().get(i);
       if (r.accepted()) {
-        Completion c = findCompletion(w.batch(), r.jobId());
-        metrics.jobCompleted(r.queue(), c == null ? "unknown" : c.outcome().wire());
+        metrics.jobCompleted(r.queue(), w.batch().get(i).outcome().wire());
         if (r.newState() == JobState.DEAD) {
           metrics.jobDead(r.queue());
         }
@@ -379,15 +380,6 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     }
     afterOp();
     return this;
-  }
-
-  private static Completion findCompletion(List<Completion> batch, String jobId) {
-    for (Completion c : batch) {
-      if (c.jobId().equals(jobId)) {
-        return c;
-      }
-    }
-    return null;
   }
 
   private Behavior<Command> onReaped(Reaped r) {

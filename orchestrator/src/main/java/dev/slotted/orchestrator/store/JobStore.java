@@ -65,7 +65,7 @@ public interface JobStore extends AutoCloseable {
    * Writes a group of completions in one transaction. Each one is accepted only if its lease token
    * is the job's current token; a stale one is refused and counted in {@link #leaseRejections()}.
    * A retryable failure with attempts left is scheduled after the job's retry delay; otherwise a
-   * failure goes to the dead-letter queue.
+   * failure goes to the dead-letter queue. The results come one per completion, in the same order.
    */
   CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now);
 
