@@ -186,6 +186,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   }
 
   private Behavior<Command> onWindowOpened(WindowOpened w) {
+    reportWork(); // the previous window's, if an op was still in flight when it closed
     open = true;
     owned = w.owned();
     cycle = w.cycle();
@@ -249,6 +250,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     }
     boolean mayWrite = open || (stopping && !buffered.isEmpty());
     if (!mayWrite) {
+      reportWork(); // the window is over and nothing is in flight
       return;
     }
     if (!buffered.isEmpty()) {
