@@ -54,7 +54,7 @@ class QueryPlanTest {
       p = plan(c, reap);
       System.out.println("reap: " + p);
       assertThat(String.join("\n", p)).contains("jobs_leased");
-      String renew = "UPDATE jobs SET visible_at = 1 FROM json_each('[[1,\"a\"]]') AS h WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.lease_owner = 'r'";
+      String renew = "UPDATE jobs SET visible_at = 1 FROM json_each('[[1,\"a\"]]') AS h WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.att_runner = 'r'";
       p = plan(c, renew);
       System.out.println("renew: " + p);
       assertThat(String.join("\n", p)).contains("INTEGER PRIMARY KEY");
