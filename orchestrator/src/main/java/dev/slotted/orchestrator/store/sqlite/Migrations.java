@@ -88,7 +88,7 @@ final class Migrations {
   }
 
   /** File name to text, for a classpath directory or a directory inside a jar. */
-  private static Map<String, String> list(URL root) throws IOException, URISyntaxException {
+  static Map<String, String> list(URL root) throws IOException, URISyntaxException {
     Map<String, String> files = new HashMap<>();
     switch (root.getProtocol()) {
       case "file" -> {
@@ -103,7 +103,9 @@ final class Migrations {
       case "jar" -> {
         JarURLConnection conn = (JarURLConnection) root.openConnection();
         conn.setUseCaches(false);
-        String prefix = conn.getEntryName() + "/";
+        // The application class loader names the directory with a trailing slash, others without.
+        String entry = conn.getEntryName();
+        String prefix = entry.endsWith("/") ? entry : entry + "/";
         try (JarFile jar = conn.getJarFile()) {
           for (JarEntry e : Collections.list(jar.entries())) {
             String name = e.getName();

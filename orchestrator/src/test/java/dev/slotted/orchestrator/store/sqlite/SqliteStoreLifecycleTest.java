@@ -112,6 +112,10 @@ class SqliteStoreLifecycleTest {
       assertThat(found).extracting(Migrations.Migration::version).containsExactly(1, 2);
       assertThat(found.get(1).description()).isEqualTo("two words");
     }
+    for (String dirUrl : List.of("db/migration", "db/migration/")) {
+      URL url = new URL("jar:" + jar.toUri() + "!/" + dirUrl);
+      assertThat(Migrations.list(url)).as(dirUrl).containsOnlyKeys("V001__one.sql", "V002__two_words.sql");
+    }
   }
 
   @Test
