@@ -173,6 +173,7 @@ public final class SqliteJobStore implements JobStore {
   private final JobReads reads;
   private final RunnerRows runners;
   private final AtomicLong leaseRejections = new AtomicLong();
+  private final ClaimMemo memo = new ClaimMemo();
   private final int partitions;
 
   /**
@@ -403,7 +404,9 @@ public final class SqliteJobStore implements JobStore {
               Integer.parseInt(f[5]), f[1], rs.getString(3), req.partition(), tags, timeout,
               Instant.ofEpochMilli(Long.parseLong(f[3])), req.now()));
           priorities.add(Integer.parseInt(f[2]));
-          stats.move(queue, JobState.READY, f[6].equals("1") ? JobState.SUCCEEDED : JobState.RUNNING);
+          boolean atMostOnce = f[6].equals("1");
+          stats.move(queue, JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
+          memo.remember(f[1], queue, atMostOnce);
         }
       }
       stats.flush(c);
@@ -505,7 +508,7 @@ public final class SqliteJobStore implements JobStore {
       return CompletableFuture.completedFuture(List.of());
     }
     List<Completion> list = List.copyOf(completions);
-    return db.write("complete", c -> Completions.apply(c, list, now))
+    return db.write("complete", c -> Completions.apply(c, list, now, memo))
         .thenApply(r -> {
           leaseRejections.addAndGet(r.refused());
           return r.results();
