@@ -27,8 +27,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -53,94 +51,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class SqliteJobStore implements JobStore {
   private static final Logger LOG = LoggerFactory.getLogger(SqliteJobStore.class);
-  /** Most scheduled jobs one claim promotes to ready, so a burst of due jobs cannot stall a slot. */
-  static final int PROMOTE_BATCH = 1000;
-
-  private static final String INSERT = """
-      INSERT INTO jobs (state, part, priority, visible_at, queue, max_attempts, at_most_once, run_at,
-        created_at, timeout_ms, retry_policy, retry_initial_ms, retry_multiplier, retry_max_ms,
-        retry_jitter, idempotency_key, partition_key, tags, payload)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING""";
-  private static final String MAX_ID = "SELECT coalesce(max(id), 0) FROM jobs";
-  private static final String IDS_AFTER = "SELECT id FROM jobs WHERE id > ? ORDER BY id";
-  private static final String ID_BY_KEY = "SELECT id FROM jobs WHERE queue = ? AND idempotency_key = ?";
-
-  /** An UPDATE that matches nothing still costs ~10x this probe: promote only when there is work. */
-  private static final String ANY_DUE = """
-      SELECT EXISTS (SELECT 1 FROM jobs WHERE part = ?1 AND state = 'scheduled' AND visible_at <= ?2)""";
-  private static final String PROMOTE = """
-      UPDATE jobs SET state = 'ready'
-      WHERE id IN (SELECT id FROM jobs WHERE part = ?1 AND state = 'scheduled' AND visible_at <= ?2
-                   ORDER BY visible_at LIMIT ?3)
-      RETURNING queue""";
-  /**
-   * A ready job never has an attempt on its row (see the schema), so the claim writes the new
-   * attempt's runner and start without moving anything out first.
-   */
-  private static final String CLAIM_HEAD = """
-      UPDATE jobs SET
-        state = CASE at_most_once WHEN 1 THEN 'succeeded' ELSE 'running' END,
-        finished_at = CASE at_most_once WHEN 1 THEN ?1 END,
-        due_at = visible_at,
-        visible_at = ?2,
-        lease_token = lower(hex(randomblob(16))),
-        att_runner = ?3,
-        att_started_at = ?1,
-        attempt_count = attempt_count + 1,
-        attempt_no = attempt_no + 1
-      WHERE id IN (SELECT id FROM jobs WHERE part = ?4 AND state = 'ready'""";
-  private static final String CLAIM_QUEUES = " AND queue IN (SELECT value FROM json_each(?6))";
-  private static final String CLAIM_UNTAGGED = " AND tags IS NULL";
-  private static final String CLAIM_TAGS = " AND (tags IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(jobs.tags) t"
-      + " WHERE t.value NOT IN (SELECT value FROM json_each(?7))))";
-  /**
-   * The fixed-format fields come back packed in one column (space-separated; none of them can hold
-   * a space): each JNI column read costs more than splitting a short string, and a claim of 100
-   * jobs would otherwise read 1300 columns.
-   */
-  private static final String CLAIM_TAIL = """
-       ORDER BY priority DESC, visible_at, id LIMIT ?5)
-      RETURNING id || ' ' || lease_token || ' ' || priority || ' ' || due_at || ' ' || attempt_no
-          || ' ' || max_attempts || ' ' || at_most_once || ' ' || coalesce(timeout_ms, '-')
-          || ' ' || coalesce(tags, '-') || ' ' || queue,
-        payload, idempotency_key""";
-
-  private static final String RENEW = """
-      UPDATE jobs SET visible_at = ?1
-      FROM json_each(?2) AS h
-      WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.att_runner = ?3
-      RETURNING jobs.id, jobs.lease_token""";
-
-  private static final String REAP_ERROR =
-      "'the lease of runner ' || att_runner || ' expired without renewal'";
-  /** Whether a reaped row goes back to ready (old values: SET expressions see the row before). */
-  private static final String BACK = "(state = 'running' AND attempt_count < max_attempts)";
-
-  /**
-   * An expired lease with attempts left sends the job back to ready: its attempt moves to the
-   * attempts table. Otherwise (no attempts left: dead; at-most-once: stays succeeded) the attempt
-   * ends on the row. Both statements select the same rows inside one transaction.
-   */
-  private static final String REAP_ARCHIVE =
-      "INSERT INTO attempts (job_id, number, runner, worker, started_at, ended_at, outcome, error)"
-      + " SELECT id, attempt_no, att_runner, NULL, att_started_at, ?1, 'lease_expired', " + REAP_ERROR
-      + " FROM jobs WHERE part = ?2 AND lease_token IS NOT NULL AND visible_at <= ?1"
-      + " AND state = 'running' AND attempt_count < max_attempts";
-  private static final String REAP = "UPDATE jobs SET"
-      + " state = CASE WHEN state <> 'running' THEN state"
-      + "   WHEN attempt_count < max_attempts THEN 'ready' ELSE 'dead' END,"
-      + " finished_at = CASE WHEN state = 'running' AND attempt_count >= max_attempts THEN ?1"
-      + "   ELSE finished_at END,"
-      + " att_runner = CASE WHEN " + BACK + " THEN NULL ELSE att_runner END,"
-      + " att_started_at = CASE WHEN " + BACK + " THEN NULL ELSE att_started_at END,"
-      + " att_ended_at = CASE WHEN " + BACK + " THEN NULL ELSE ?1 END,"
-      + " att_outcome = CASE WHEN " + BACK + " THEN NULL ELSE 'lease_expired' END,"
-      + " att_error = CASE WHEN " + BACK + " THEN NULL ELSE " + REAP_ERROR + " END,"
-      + " lease_token = NULL, due_at = NULL"
-      + " WHERE part = ?2 AND lease_token IS NOT NULL AND visible_at <= ?1"
-      + " RETURNING id, queue, state, at_most_once";
-
   private static final String ARCHIVE_ON_ROW = """
       INSERT INTO attempts (job_id, number, runner, worker, started_at, ended_at, outcome, error,
         exit_code, log_tail)
@@ -255,7 +165,7 @@ public final class SqliteJobStore implements JobStore {
     if (!errors.isEmpty()) {
       return CompletableFuture.failedFuture(new ValidationException(errors));
     }
-    return db.write("submit", c -> insert(c, List.of(job), now)).thenApply(l -> l.get(0));
+    return db.write("submit", c -> Submissions.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
   }
 
   @Override
@@ -280,86 +190,7 @@ public final class SqliteJobStore implements JobStore {
       return CompletableFuture.failedFuture(new ValidationException(errors));
     }
     List<NewJob> copy = List.copyOf(jobs);
-    return db.write("submit", c -> insert(c, copy, now));
-  }
-
-  private List<Submitted> insert(Conn c, List<NewJob> jobs, Instant now) throws SQLException {
-    long nowMs = now.toEpochMilli();
-    long before;
-    try (ResultSet rs = c.prepare(MAX_ID).executeQuery()) {
-      rs.next();
-      before = rs.getLong(1);
-    }
-    PreparedStatement ins = c.prepare(INSERT);
-    int[] parts = new int[jobs.size()];
-    for (int i = 0; i < jobs.size(); i++) {
-      NewJob j = jobs.get(i);
-      long runAt = j.runAt() == null ? nowMs : j.runAt().toEpochMilli();
-      int part = Partitioner.partitionOf(j.partitionKey(), j.idempotencyKey(), partitions);
-      // Unkeyed jobs follow their (expected) id, so consecutive submissions share a partition.
-      parts[i] = part >= 0 ? part : Partitioner.spread(before + 1 + i, partitions);
-      ins.setString(1, runAt > nowMs ? "scheduled" : "ready");
-      ins.setInt(2, parts[i]);
-      ins.setInt(3, j.priority());
-      ins.setLong(4, runAt);
-      ins.setString(5, j.queue());
-      ins.setInt(6, j.maxAttempts());
-      ins.setInt(7, j.delivery() == dev.slotted.protocol.Delivery.AT_MOST_ONCE ? 1 : 0);
-      ins.setLong(8, runAt);
-      ins.setLong(9, nowMs);
-      if (j.timeout() == null) {
-        ins.setNull(10, java.sql.Types.INTEGER);
-      } else {
-        ins.setLong(10, j.timeout().toMillis());
-      }
-      JobRows.bindRetry(ins, 11, j.retry());
-      ins.setString(16, j.idempotencyKey());
-      ins.setString(17, j.partitionKey());
-      ins.setString(18, j.tags().isEmpty() ? null : Json.strings(j.tags()));
-      ins.setString(19, j.payload());
-      ins.addBatch();
-    }
-    int[] counts = ins.executeBatch();
-    List<Long> newIds = new ArrayList<>();
-    PreparedStatement after = c.prepare(IDS_AFTER);
-    after.setLong(1, before);
-    try (ResultSet rs = after.executeQuery()) {
-      while (rs.next()) {
-        newIds.add(rs.getLong(1));
-      }
-    }
-    StatsDelta stats = new StatsDelta();
-    List<Submitted> out = new ArrayList<>(jobs.size());
-    int next = 0;
-    for (int i = 0; i < jobs.size(); i++) {
-      NewJob j = jobs.get(i);
-      if (counts[i] == 1) {
-        long runAt = j.runAt() == null ? nowMs : j.runAt().toEpochMilli();
-        JobState state = runAt > nowMs ? JobState.SCHEDULED : JobState.READY;
-        Job job = new Job(Long.toString(newIds.get(next++)), j.queue(), state, j.payload(), j.priority(),
-            j.maxAttempts(), 0, j.idempotencyKey(), j.partitionKey(), parts[i], j.tags(), j.timeout(),
-            Instant.ofEpochMilli(runAt), Instant.ofEpochMilli(nowMs), null, List.of());
-        stats.add(j.queue(), state, 1);
-        out.add(new Submitted(job, true));
-      } else {
-        PreparedStatement byKey = c.prepare(ID_BY_KEY);
-        byKey.setString(1, j.queue());
-        byKey.setString(2, j.idempotencyKey());
-        long id;
-        try (ResultSet rs = byKey.executeQuery()) {
-          if (!rs.next()) {
-            throw new IllegalStateException("insert of " + j + " was skipped but no job has its key: a bug");
-          }
-          id = rs.getLong(1);
-        }
-        out.add(new Submitted(JobRows.load(c, id).orElseThrow(), false));
-      }
-    }
-    if (next != newIds.size()) {
-      throw new IllegalStateException("inserted " + next + " jobs but found " + newIds.size() + " new ids: a bug");
-    }
-    stats.flush(c);
-    return out;
+    return db.write("submit", c -> Submissions.insert(c, copy, now, partitions));
   }
 
   // ---- claim ------------------------------------------------------------------------------------
@@ -373,93 +204,10 @@ public final class SqliteJobStore implements JobStore {
     if (req.limit() == 0) {
       return CompletableFuture.completedFuture(List.of());
     }
-    String sql = claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty());
+    String sql = Leases.claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty());
     String queuesJson = req.queues().isEmpty() ? null : Json.strings(req.queues());
     String tagsJson = req.workerTags().isEmpty() ? null : Json.strings(req.workerTags());
-    return db.write("claim", c -> {
-      long now = req.now().toEpochMilli();
-      StatsDelta stats = new StatsDelta();
-      promote(c, req.partition(), now, stats);
-      PreparedStatement ps = c.prepare(sql);
-      ps.setLong(1, now);
-      ps.setLong(2, now + req.lease().toMillis());
-      ps.setString(3, req.runnerId());
-      ps.setInt(4, req.partition());
-      ps.setInt(5, req.limit());
-      if (queuesJson != null) {
-        ps.setString(6, queuesJson);
-      }
-      if (tagsJson != null) {
-        ps.setString(7, tagsJson);
-      }
-      List<ClaimedJob> claimed = new ArrayList<>();
-      List<Integer> priorities = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String[] f = rs.getString(1).split(" ", 10);
-          String queue = f[9];
-          Duration timeout = f[7].equals("-") ? null : Duration.ofMillis(Long.parseLong(f[7]));
-          List<String> tags = f[8].equals("-") ? List.of() : Json.parseStrings(f[8]);
-          claimed.add(new ClaimedJob(f[0], queue, rs.getString(2), Integer.parseInt(f[4]),
-              Integer.parseInt(f[5]), f[1], rs.getString(3), req.partition(), tags, timeout,
-              Instant.ofEpochMilli(Long.parseLong(f[3])), req.now()));
-          priorities.add(Integer.parseInt(f[2]));
-          boolean atMostOnce = f[6].equals("1");
-          stats.move(queue, JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
-          memo.remember(f[1], queue, atMostOnce);
-        }
-      }
-      stats.flush(c);
-      return inClaimOrder(claimed, priorities);
-    });
-  }
-
-  private static String claimSql(boolean byQueue, boolean byTags) {
-    return CLAIM_HEAD + (byQueue ? CLAIM_QUEUES : "") + (byTags ? CLAIM_TAGS : CLAIM_UNTAGGED) + CLAIM_TAIL;
-  }
-
-  /** The claim statement, for query-plan tests. */
-  static String claimSqlForPlan(boolean byQueue, boolean byTags) {
-    return claimSql(byQueue, byTags);
-  }
-
-  /** RETURNING gives rows in no set order: put them back in the order they were chosen in. */
-  private static List<ClaimedJob> inClaimOrder(List<ClaimedJob> jobs, List<Integer> priorities) {
-    if (jobs.size() < 2) {
-      return jobs;
-    }
-    Integer[] idx = new Integer[jobs.size()];
-    for (int i = 0; i < idx.length; i++) {
-      idx[i] = i;
-    }
-    java.util.Arrays.sort(idx, Comparator.<Integer>comparingInt(i -> -priorities.get(i))
-        .thenComparing(i -> jobs.get(i).dueAt())
-        .thenComparingLong(i -> Long.parseLong(jobs.get(i).id())));
-    List<ClaimedJob> out = new ArrayList<>(jobs.size());
-    for (Integer i : idx) {
-      out.add(jobs.get(i));
-    }
-    return out;
-  }
-
-  private static void promote(Conn c, int partition, long now, StatsDelta stats) throws SQLException {
-    PreparedStatement any = c.prepare(ANY_DUE);
-    any.setInt(1, partition);
-    any.setLong(2, now);
-    try (ResultSet rs = any.executeQuery()) {
-      if (!rs.next() || rs.getInt(1) == 0) {
-        return;
-      }
-    }
-    PreparedStatement ps = c.prepare(PROMOTE);
-    ps.setInt(1, partition);
-    ps.setLong(2, now);
-    ps.setInt(3, PROMOTE_BATCH);
-    try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        stats.move(rs.getString(1), JobState.SCHEDULED, JobState.READY);
-      }
-    }
+    return db.write("claim", c -> Leases.claim(c, req, sql, queuesJson, tagsJson, memo));
   }
 
   // ---- leases -----------------------------------------------------------------------------------
@@ -481,25 +229,7 @@ public final class SqliteJobStore implements JobStore {
           .append(Json.quote(l.token())).append(']');
     }
     json.append(']');
-    return db.write("renew", c -> {
-      PreparedStatement ps = c.prepare(RENEW);
-      ps.setLong(1, now.plus(lease).toEpochMilli());
-      ps.setString(2, json.toString());
-      ps.setString(3, runnerId);
-      Set<Lease> renewed = new HashSet<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          renewed.add(new Lease(Long.toString(rs.getLong(1)), rs.getString(2)));
-        }
-      }
-      Set<String> lost = new HashSet<>();
-      for (Lease l : leases) {
-        if (!renewed.contains(l)) {
-          lost.add(l.jobId());
-        }
-      }
-      return Set.copyOf(lost);
-    });
+    return db.write("renew", c -> Leases.renew(c, runnerId, leases, json.toString(), now.plus(lease).toEpochMilli()));
   }
 
   @Override
@@ -526,40 +256,7 @@ public final class SqliteJobStore implements JobStore {
 
   @Override
   public CompletionStage<List<String>> reapExpired(int partition, Instant now) {
-    return db.write("reap", c -> {
-      long t = now.toEpochMilli();
-      PreparedStatement ins = c.prepare(REAP_ARCHIVE);
-      ins.setLong(1, t);
-      ins.setInt(2, partition);
-      int archived = ins.executeUpdate();
-      PreparedStatement upd = c.prepare(REAP);
-      upd.setLong(1, t);
-      upd.setInt(2, partition);
-      StatsDelta stats = new StatsDelta();
-      List<Long> ids = new ArrayList<>();
-      int backToReady = 0;
-      try (ResultSet rs = upd.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getLong(1));
-          JobState next = JobState.parse(rs.getString(3));
-          if (rs.getInt(4) == 0) {
-            stats.move(rs.getString(2), JobState.RUNNING, next);
-          }
-          if (next == JobState.READY) {
-            backToReady++;
-          }
-        }
-      }
-      if (backToReady != archived) {
-        throw new IllegalStateException("reaped " + backToReady + " jobs back to ready but archived "
-            + archived + " attempts: a bug");
-      }
-      stats.flush(c);
-      ids.sort(null);
-      List<String> out = new ArrayList<>(ids.size());
-      ids.forEach(id -> out.add(Long.toString(id)));
-      return out;
-    });
+    return db.write("reap", c -> Leases.reap(c, partition, now.toEpochMilli()));
   }
 
   // ---- operator actions -------------------------------------------------------------------------

@@ -40,11 +40,11 @@ class QueryPlanTest {
       store.submitBatch(jobs, Instant.now()).toCompletableFuture().join();
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-      String claim = SqliteJobStore.claimSqlForPlan(false, false).replaceAll("\\?\\d", "1");
+      String claim = Leases.claimSqlForPlan(false, false).replaceAll("\\?\\d", "1");
       List<String> p = plan(c, claim);
       System.out.println("claim: " + p);
       assertThat(String.join("\n", p)).contains("USING INDEX jobs_ready").doesNotContain("TEMP B-TREE");
-      String claimQ = SqliteJobStore.claimSqlForPlan(true, true).replaceAll("\\?\\d", "'[\"q\"]'");
+      String claimQ = Leases.claimSqlForPlan(true, true).replaceAll("\\?\\d", "'[\"q\"]'");
       System.out.println("claim(queues,tags): " + plan(c, claimQ));
       String promote = "UPDATE jobs SET state = 'ready' WHERE id IN (SELECT id FROM jobs WHERE part = 1 AND state = 'scheduled' AND visible_at <= 5 ORDER BY visible_at LIMIT 10)";
       p = plan(c, promote);

@@ -11,7 +11,6 @@ import dev.slotted.orchestrator.store.Submitted;
 import dev.slotted.protocol.Job;
 import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.NewJob;
-import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
