@@ -144,7 +144,7 @@ public interface JobStore extends AutoCloseable {
   /** Completions refused for a stale lease token: {@code slotted_lease_rejections_total}. */
   long leaseRejections();
 
-  /** Closes connections and the executor. */
+  /** Closes the connections, and the executor when the store created it (not one it was given). */
   @Override
   void close();
 }
