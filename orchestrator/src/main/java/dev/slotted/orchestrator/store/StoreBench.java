@@ -111,8 +111,9 @@ public final class StoreBench {
   /** Runs every figure in fresh databases under {@code dir} (which must exist), deleting them after. */
   public static Result run(Path dir, Options options) {
     // Warm the JIT on the hot paths first, so the first figure is not the slowest by construction.
-    timed(dir, options, "warmup", store -> claimComplete(store, 100, Duration.ofMillis(700), options));
-    timed(dir, options, "warmup", store -> submit(store, 1000, Duration.ofMillis(500)));
+    Duration warm = options.duration().compareTo(Duration.ofMillis(700)) < 0 ? options.duration() : Duration.ofMillis(700);
+    timed(dir, options, "warmup", store -> claimComplete(store, 100, warm, options));
+    timed(dir, options, "warmup", store -> submit(store, 1000, warm));
     List<Measurement> out = new ArrayList<>();
     for (int batch : options.claimBatches()) {
       List<Double> runs = new ArrayList<>();
