@@ -12,14 +12,18 @@ CREATE TABLE meta (
 -- priority, so a claim reads neighbouring rows.
 --
 -- visible_at means, by state:  scheduled: when it becomes due;  ready: since when it is due (the
--- claim order within a priority);  running (lease_token set): when the lease expires.
+-- claim order within a priority);  running: when the lease expires.
 -- A lease is held while lease_token is not null (state running, or succeeded for an at-most-once
--- job whose attempt still runs). The current attempt lives on the row (lease_owner,
--- lease_started_at, due_at); its attempts row is written when it ends.
+-- job whose attempt still runs).
+--
+-- The latest attempt lives on the row (att_*, numbered attempt_no) while it runs and after it
+-- ended the job (succeeded, dead, cancelled): ending an attempt is then one row update, with no
+-- insert. When a job goes back to ready or scheduled (retry, expired lease with attempts left,
+-- released lease, requeue), its latest attempt is moved to the attempts table and att_* cleared;
+-- so a ready or scheduled job never has an attempt on its row.
 CREATE TABLE jobs (
   id               INTEGER PRIMARY KEY AUTOINCREMENT,
-  state            TEXT    NOT NULL
-                   CHECK (state IN ('scheduled', 'ready', 'running', 'succeeded', 'dead', 'cancelled')),
+  state            TEXT    NOT NULL,   -- scheduled, ready, running, succeeded, dead, cancelled
   part             INTEGER NOT NULL,
   priority         INTEGER NOT NULL,
   visible_at       INTEGER NOT NULL,
@@ -29,14 +33,12 @@ CREATE TABLE jobs (
   max_attempts     INTEGER NOT NULL,
   at_most_once     INTEGER NOT NULL DEFAULT 0,
   lease_token      TEXT,
-  lease_owner      TEXT,
-  lease_started_at INTEGER,
   due_at           INTEGER,                      -- visible_at before the current claim
   run_at           INTEGER NOT NULL,
   created_at       INTEGER NOT NULL,
   finished_at      INTEGER,
   timeout_ms       INTEGER,
-  retry_policy     TEXT    NOT NULL CHECK (retry_policy IN ('exponential', 'fixed', 'immediate')),
+  retry_policy     TEXT    NOT NULL,             -- exponential, fixed, immediate
   retry_initial_ms INTEGER,                      -- exponential: initial; fixed: the delay
   retry_multiplier REAL,
   retry_max_ms     INTEGER,
@@ -44,8 +46,19 @@ CREATE TABLE jobs (
   idempotency_key  TEXT,
   partition_key    TEXT,
   tags             TEXT,                         -- JSON array of strings, NULL when none
+  att_runner       TEXT,                         -- the latest attempt: who claimed it (lease owner)
+  att_started_at   INTEGER,
+  att_worker       TEXT,
+  att_ended_at     INTEGER,                      -- NULL while it runs
+  att_outcome      TEXT,
+  att_error        TEXT,
+  att_exit_code    INTEGER,
+  att_log_tail     TEXT,
   payload          TEXT    NOT NULL
 );
+
+-- No CHECK constraints on the hot columns: SQLite builds the IN-list of a CHECK for every row
+-- written, which cost a quarter of a claim. The store alone writes these columns.
 
 -- The claim path holds ready rows only: leased and finished rows never sit in front of due ones.
 -- The rowid (id) is the implicit last column, so ORDER BY priority DESC, visible_at, id is an
@@ -62,7 +75,7 @@ CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
 -- The dead-letter queue, newest first per queue.
 CREATE INDEX jobs_dead ON jobs (queue, id) WHERE state = 'dead';
 
--- Every ended attempt. The running attempt of a job is on its jobs row until it ends.
+-- Ended attempts that did not end their job (see jobs.att_*), in number order per job.
 CREATE TABLE attempts (
   job_id     INTEGER NOT NULL,
   number     INTEGER NOT NULL,
@@ -70,8 +83,7 @@ CREATE TABLE attempts (
   worker     TEXT,
   started_at INTEGER NOT NULL,
   ended_at   INTEGER NOT NULL,
-  outcome    TEXT    NOT NULL
-             CHECK (outcome IN ('succeeded', 'failed', 'timed_out', 'lease_expired', 'cancelled')),
+  outcome    TEXT    NOT NULL,  -- succeeded, failed, timed_out, lease_expired, cancelled
   error      TEXT,
   exit_code  INTEGER,
   log_tail   TEXT,

@@ -27,7 +27,10 @@ public interface JobStore extends AutoCloseable {
   /** The number of partitions, fixed when the database was created. */
   int partitions();
 
-  /** The partition a job with this partition key (or idempotency key, or neither) lands in. */
+  /**
+   * The partition a job with this partition key (else idempotency key) lands in, or -1 when both
+   * are null: an unkeyed job's partition follows its id, so only the submitted job tells it.
+   */
   int partitionOf(String partitionKey, String idempotencyKey);
 
   // ---- submit ---------------------------------------------------------------------------------
@@ -147,7 +150,7 @@ public interface JobStore extends AutoCloseable {
    */
   default void gateWrites(WriteWindow window) {}
 
-  /** Closes connections and the executor. */
+  /** Closes the connections, and the executor when the store created it (not one it was given). */
   @Override
   void close();
 }

@@ -1,7 +1,6 @@
 package dev.slotted.orchestrator.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.slotted.protocol.Attempt;
 import dev.slotted.protocol.AttemptOutcome;

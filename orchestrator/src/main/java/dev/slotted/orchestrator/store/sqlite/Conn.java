@@ -36,6 +36,11 @@ final class Conn implements AutoCloseable {
     return ps;
   }
 
+  /** Runs a statement without parameters through the statement cache (BEGIN, COMMIT, ...). */
+  void run(String sql) throws SQLException {
+    prepare(sql).execute();
+  }
+
   void exec(String sql) throws SQLException {
     try (Statement s = jdbc.createStatement()) {
       s.executeUpdate(sql);

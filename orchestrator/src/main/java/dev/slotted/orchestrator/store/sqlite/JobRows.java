@@ -24,7 +24,8 @@ final class JobRows {
 
   static final String COLUMNS = "id, queue, state, payload, priority, max_attempts, attempt_count,"
       + " idempotency_key, partition_key, part, tags, timeout_ms, run_at, created_at, finished_at,"
-      + " lease_token, lease_owner, lease_started_at, attempt_no";
+      + " att_started_at, att_runner, att_worker, att_ended_at, att_outcome, att_error, att_exit_code,"
+      + " att_log_tail, attempt_no";
 
   private static final String BY_ID = "SELECT " + COLUMNS + " FROM jobs WHERE id = ?";
   private static final String ATTEMPTS_OF_ONE = "SELECT job_id, number, runner, worker, started_at,"
@@ -33,19 +34,28 @@ final class JobRows {
       + " ended_at, outcome, error, exit_code, log_tail FROM attempts"
       + " WHERE job_id IN (SELECT value FROM json_each(?)) ORDER BY job_id, number";
 
-  /** A jobs row read with {@link #COLUMNS}, before its ended attempts are attached. */
-  record Row(Job job, Attempt running) {}
+  /**
+   * A jobs row read with {@link #COLUMNS}, before the archived attempts are attached. {@code
+   * latest} is the attempt kept on the row (running, or the one that ended the job), or null.
+   */
+  record Row(Job job, Attempt latest) {}
 
   static Row read(ResultSet rs) throws SQLException {
     long timeoutMs = rs.getLong(12);
     Duration timeout = rs.wasNull() ? null : Duration.ofMillis(timeoutMs);
     long finished = rs.getLong(15);
     Instant finishedAt = rs.wasNull() ? null : Instant.ofEpochMilli(finished);
-    String token = rs.getString(16);
-    Attempt running = null;
-    if (token != null) {
-      running = new Attempt(rs.getInt(19), rs.getString(17), null, Instant.ofEpochMilli(rs.getLong(18)),
-          null, null, null, null, null);
+    long started = rs.getLong(16);
+    Attempt latest = null;
+    if (!rs.wasNull()) {
+      long ended = rs.getLong(19);
+      Instant endedAt = rs.wasNull() ? null : Instant.ofEpochMilli(ended);
+      String outcome = rs.getString(20);
+      int exit = rs.getInt(22);
+      Integer exitCode = rs.wasNull() ? null : exit;
+      latest = new Attempt(rs.getInt(24), rs.getString(17), rs.getString(18), Instant.ofEpochMilli(started),
+          endedAt, outcome == null ? null : AttemptOutcome.parse(outcome), rs.getString(21), exitCode,
+          rs.getString(23));
     }
     Job job = new Job(
         Long.toString(rs.getLong(1)),
@@ -64,13 +74,13 @@ final class JobRows {
         Instant.ofEpochMilli(rs.getLong(14)),
         finishedAt,
         List.of());
-    return new Row(job, running);
+    return new Row(job, latest);
   }
 
-  static Job withAttempts(Row row, List<Attempt> ended) {
-    List<Attempt> all = new ArrayList<>(ended);
-    if (row.running() != null) {
-      all.add(row.running());
+  static Job withAttempts(Row row, List<Attempt> archived) {
+    List<Attempt> all = new ArrayList<>(archived);
+    if (row.latest() != null) {
+      all.add(row.latest());
     }
     Job j = row.job();
     return new Job(j.id(), j.queue(), j.state(), j.payload(), j.priority(), j.maxAttempts(),

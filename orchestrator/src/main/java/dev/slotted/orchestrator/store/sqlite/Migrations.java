@@ -88,7 +88,7 @@ final class Migrations {
   }
 
   /** File name to text, for a classpath directory or a directory inside a jar. */
-  private static Map<String, String> list(URL root) throws IOException, URISyntaxException {
+  static Map<String, String> list(URL root) throws IOException, URISyntaxException {
     Map<String, String> files = new HashMap<>();
     switch (root.getProtocol()) {
       case "file" -> {
@@ -103,7 +103,7 @@ final class Migrations {
       case "jar" -> {
         JarURLConnection conn = (JarURLConnection) root.openConnection();
         conn.setUseCaches(false);
-        // A directory inside a jar comes as "db/migration/" (trailing slash) or without it.
+        // The application class loader names the directory with a trailing slash, others without.
         String entry = conn.getEntryName();
         String prefix = entry.endsWith("/") ? entry : entry + "/";
         try (JarFile jar = conn.getJarFile()) {

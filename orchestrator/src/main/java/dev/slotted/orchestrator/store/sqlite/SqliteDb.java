@@ -160,29 +160,30 @@ final class SqliteDb implements AutoCloseable {
   }
 
   static <T> T inTransaction(Conn c, String begin, Work<T> work) throws SQLException {
-    c.exec(begin);
+    c.run(begin);
     T result;
     try {
       result = work.run(c);
     } catch (SQLException | RuntimeException | Error e) {
-      try {
-        c.exec("ROLLBACK");
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
+      rollback(c, e);
       throw e;
     }
     try {
-      c.exec("COMMIT");
+      c.run("COMMIT");
     } catch (SQLException e) {
-      try {
-        c.exec("ROLLBACK");
-      } catch (SQLException rollback) {
-        e.addSuppressed(rollback);
-      }
+      rollback(c, e);
       throw e;
     }
     return result;
+  }
+
+  /** Only called once BEGIN succeeded (a failed BEGIN, e.g. SQLITE_BUSY, leaves no transaction). */
+  private static void rollback(Conn c, Throwable cause) {
+    try {
+      c.run("ROLLBACK");
+    } catch (SQLException rollback) {
+      cause.addSuppressed(rollback);
+    }
   }
 
   private <T> T retrying(String op, Attempt<T> attempt) {

@@ -28,8 +28,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -54,68 +52,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class SqliteJobStore implements JobStore {
   private static final Logger LOG = LoggerFactory.getLogger(SqliteJobStore.class);
-  /** Most scheduled jobs one claim promotes to ready, so a burst of due jobs cannot stall a slot. */
-  static final int PROMOTE_BATCH = 1000;
-
-  private static final String INSERT = """
-      INSERT INTO jobs (state, part, priority, visible_at, queue, max_attempts, at_most_once, run_at,
-        created_at, timeout_ms, retry_policy, retry_initial_ms, retry_multiplier, retry_max_ms,
-        retry_jitter, idempotency_key, partition_key, tags, payload)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING""";
-  private static final String MAX_ID = "SELECT coalesce(max(id), 0) FROM jobs";
-  private static final String IDS_AFTER = "SELECT id FROM jobs WHERE id > ? ORDER BY id";
-  private static final String ID_BY_KEY = "SELECT id FROM jobs WHERE queue = ? AND idempotency_key = ?";
-
-  private static final String PROMOTE = """
-      UPDATE jobs SET state = 'ready'
-      WHERE id IN (SELECT id FROM jobs WHERE part = ?1 AND state = 'scheduled' AND visible_at <= ?2
-                   ORDER BY visible_at LIMIT ?3)
-      RETURNING queue""";
-  private static final String CLAIM_HEAD = """
-      UPDATE jobs SET
-        state = CASE at_most_once WHEN 1 THEN 'succeeded' ELSE 'running' END,
-        finished_at = CASE at_most_once WHEN 1 THEN ?1 END,
-        due_at = visible_at,
-        visible_at = ?2,
-        lease_token = lower(hex(randomblob(16))),
-        lease_owner = ?3,
-        lease_started_at = ?1,
-        attempt_count = attempt_count + 1,
-        attempt_no = attempt_no + 1
-      WHERE id IN (SELECT id FROM jobs WHERE part = ?4 AND state = 'ready'""";
-  private static final String CLAIM_QUEUES = " AND queue IN (SELECT value FROM json_each(?6))";
-  private static final String CLAIM_UNTAGGED = " AND tags IS NULL";
-  private static final String CLAIM_TAGS = " AND (tags IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(jobs.tags) t"
-      + " WHERE t.value NOT IN (SELECT value FROM json_each(?7))))";
-  private static final String CLAIM_TAIL = """
-       ORDER BY priority DESC, visible_at, id LIMIT ?5)
-      RETURNING id, queue, priority, attempt_no, max_attempts, lease_token, idempotency_key, part, tags,
-        timeout_ms, due_at, at_most_once, payload""";
-
-  private static final String RENEW = """
-      UPDATE jobs SET visible_at = ?1
-      FROM json_each(?2) AS h
-      WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.lease_owner = ?3
-      RETURNING jobs.id, jobs.lease_token""";
-
-  private static final String REAP_ATTEMPTS = """
-      INSERT INTO attempts (job_id, number, runner, worker, started_at, ended_at, outcome, error)
-      SELECT id, attempt_no, lease_owner, NULL, lease_started_at, ?1, 'lease_expired',
-        'the lease of runner ' || lease_owner || ' expired without renewal'
-      FROM jobs WHERE part = ?2 AND lease_token IS NOT NULL AND visible_at <= ?1""";
-  private static final String REAP = """
-      UPDATE jobs SET
-        state = CASE WHEN state <> 'running' THEN state
-                     WHEN attempt_count < max_attempts THEN 'ready' ELSE 'dead' END,
-        finished_at = CASE WHEN state = 'running' AND attempt_count >= max_attempts THEN ?1
-                           ELSE finished_at END,
-        lease_token = NULL, lease_owner = NULL, lease_started_at = NULL, due_at = NULL
-      WHERE part = ?2 AND lease_token IS NOT NULL AND visible_at <= ?1
-      RETURNING id, queue, state, at_most_once""";
-
+  private static final String ARCHIVE_ON_ROW = """
+      INSERT INTO attempts (job_id, number, runner, worker, started_at, ended_at, outcome, error,
+        exit_code, log_tail)
+      SELECT id, attempt_no, att_runner, att_worker, att_started_at, att_ended_at, att_outcome,
+        att_error, att_exit_code, att_log_tail
+      FROM jobs WHERE id = ? AND att_started_at IS NOT NULL""";
   private static final String REQUEUE = """
-      UPDATE jobs SET state = 'ready', attempt_count = 0, visible_at = ?, finished_at = NULL
+      UPDATE jobs SET state = 'ready', attempt_count = 0, visible_at = ?, finished_at = NULL,
+        att_runner = NULL, att_started_at = NULL, att_worker = NULL, att_ended_at = NULL,
+        att_outcome = NULL, att_error = NULL, att_exit_code = NULL, att_log_tail = NULL
       WHERE id = ? AND state = 'dead'""";
   private static final String PURGE = """
       DELETE FROM jobs WHERE id IN (
@@ -138,6 +84,7 @@ public final class SqliteJobStore implements JobStore {
   private final JobReads reads;
   private final RunnerRows runners;
   private final AtomicLong leaseRejections = new AtomicLong();
+  private final ClaimMemo memo = new ClaimMemo();
   private final int partitions;
 
   /**
@@ -219,7 +166,7 @@ public final class SqliteJobStore implements JobStore {
     if (!errors.isEmpty()) {
       return CompletableFuture.failedFuture(new ValidationException(errors));
     }
-    return db.write("submit", c -> insert(c, List.of(job), now)).thenApply(l -> l.get(0));
+    return db.write("submit", c -> Submissions.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
   }
 
   @Override
@@ -244,86 +191,7 @@ public final class SqliteJobStore implements JobStore {
       return CompletableFuture.failedFuture(new ValidationException(errors));
     }
     List<NewJob> copy = List.copyOf(jobs);
-    return db.write("submit", c -> insert(c, copy, now));
-  }
-
-  private List<Submitted> insert(Conn c, List<NewJob> jobs, Instant now) throws SQLException {
-    long nowMs = now.toEpochMilli();
-    long before;
-    try (ResultSet rs = c.prepare(MAX_ID).executeQuery()) {
-      rs.next();
-      before = rs.getLong(1);
-    }
-    PreparedStatement ins = c.prepare(INSERT);
-    int[] parts = new int[jobs.size()];
-    for (int i = 0; i < jobs.size(); i++) {
-      NewJob j = jobs.get(i);
-      long runAt = j.runAt() == null ? nowMs : j.runAt().toEpochMilli();
-      int part = Partitioner.partitionOf(j.partitionKey(), j.idempotencyKey(), partitions);
-      // Unkeyed jobs follow their (expected) id, so consecutive submissions share a partition.
-      parts[i] = part >= 0 ? part : Partitioner.spread(before + 1 + i, partitions);
-      ins.setString(1, runAt > nowMs ? "scheduled" : "ready");
-      ins.setInt(2, parts[i]);
-      ins.setInt(3, j.priority());
-      ins.setLong(4, runAt);
-      ins.setString(5, j.queue());
-      ins.setInt(6, j.maxAttempts());
-      ins.setInt(7, j.delivery() == dev.slotted.protocol.Delivery.AT_MOST_ONCE ? 1 : 0);
-      ins.setLong(8, runAt);
-      ins.setLong(9, nowMs);
-      if (j.timeout() == null) {
-        ins.setNull(10, java.sql.Types.INTEGER);
-      } else {
-        ins.setLong(10, j.timeout().toMillis());
-      }
-      JobRows.bindRetry(ins, 11, j.retry());
-      ins.setString(16, j.idempotencyKey());
-      ins.setString(17, j.partitionKey());
-      ins.setString(18, j.tags().isEmpty() ? null : Json.strings(j.tags()));
-      ins.setString(19, j.payload());
-      ins.addBatch();
-    }
-    int[] counts = ins.executeBatch();
-    List<Long> newIds = new ArrayList<>();
-    PreparedStatement after = c.prepare(IDS_AFTER);
-    after.setLong(1, before);
-    try (ResultSet rs = after.executeQuery()) {
-      while (rs.next()) {
-        newIds.add(rs.getLong(1));
-      }
-    }
-    StatsDelta stats = new StatsDelta();
-    List<Submitted> out = new ArrayList<>(jobs.size());
-    int next = 0;
-    for (int i = 0; i < jobs.size(); i++) {
-      NewJob j = jobs.get(i);
-      if (counts[i] == 1) {
-        long runAt = j.runAt() == null ? nowMs : j.runAt().toEpochMilli();
-        JobState state = runAt > nowMs ? JobState.SCHEDULED : JobState.READY;
-        Job job = new Job(Long.toString(newIds.get(next++)), j.queue(), state, j.payload(), j.priority(),
-            j.maxAttempts(), 0, j.idempotencyKey(), j.partitionKey(), parts[i], j.tags(), j.timeout(),
-            Instant.ofEpochMilli(runAt), Instant.ofEpochMilli(nowMs), null, List.of());
-        stats.add(j.queue(), state, 1);
-        out.add(new Submitted(job, true));
-      } else {
-        PreparedStatement byKey = c.prepare(ID_BY_KEY);
-        byKey.setString(1, j.queue());
-        byKey.setString(2, j.idempotencyKey());
-        long id;
-        try (ResultSet rs = byKey.executeQuery()) {
-          if (!rs.next()) {
-            throw new IllegalStateException("insert of " + j + " was skipped but no job has its key: a bug");
-          }
-          id = rs.getLong(1);
-        }
-        out.add(new Submitted(JobRows.load(c, id).orElseThrow(), false));
-      }
-    }
-    if (next != newIds.size()) {
-      throw new IllegalStateException("inserted " + next + " jobs but found " + newIds.size() + " new ids: a bug");
-    }
-    stats.flush(c);
-    return out;
+    return db.write("submit", c -> Submissions.insert(c, copy, now, partitions));
   }
 
   // ---- claim ------------------------------------------------------------------------------------
@@ -337,83 +205,10 @@ public final class SqliteJobStore implements JobStore {
     if (req.limit() == 0) {
       return CompletableFuture.completedFuture(List.of());
     }
-    String sql = claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty());
+    String sql = Leases.claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty());
     String queuesJson = req.queues().isEmpty() ? null : Json.strings(req.queues());
     String tagsJson = req.workerTags().isEmpty() ? null : Json.strings(req.workerTags());
-    return db.write("claim", c -> {
-      long now = req.now().toEpochMilli();
-      StatsDelta stats = new StatsDelta();
-      promote(c, req.partition(), now, stats);
-      PreparedStatement ps = c.prepare(sql);
-      ps.setLong(1, now);
-      ps.setLong(2, now + req.lease().toMillis());
-      ps.setString(3, req.runnerId());
-      ps.setInt(4, req.partition());
-      ps.setInt(5, req.limit());
-      if (queuesJson != null) {
-        ps.setString(6, queuesJson);
-      }
-      if (tagsJson != null) {
-        ps.setString(7, tagsJson);
-      }
-      List<ClaimedJob> claimed = new ArrayList<>();
-      List<Integer> priorities = new ArrayList<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          String queue = rs.getString(2);
-          long timeout = rs.getLong(10);
-          Duration timeoutD = rs.wasNull() ? null : Duration.ofMillis(timeout);
-          boolean atMostOnce = rs.getInt(12) == 1;
-          claimed.add(new ClaimedJob(Long.toString(rs.getLong(1)), queue, rs.getString(13), rs.getInt(4),
-              rs.getInt(5), rs.getString(6), rs.getString(7), rs.getInt(8), Json.parseStrings(rs.getString(9)),
-              timeoutD, Instant.ofEpochMilli(rs.getLong(11)), req.now()));
-          priorities.add(rs.getInt(3));
-          stats.move(queue, JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
-        }
-      }
-      stats.flush(c);
-      return inClaimOrder(claimed, priorities);
-    });
-  }
-
-  private static String claimSql(boolean byQueue, boolean byTags) {
-    return CLAIM_HEAD + (byQueue ? CLAIM_QUEUES : "") + (byTags ? CLAIM_TAGS : CLAIM_UNTAGGED) + CLAIM_TAIL;
-  }
-
-  /** The claim statement, for query-plan tests. */
-  static String claimSqlForPlan(boolean byQueue, boolean byTags) {
-    return claimSql(byQueue, byTags);
-  }
-
-  /** RETURNING gives rows in no set order: put them back in the order they were chosen in. */
-  private static List<ClaimedJob> inClaimOrder(List<ClaimedJob> jobs, List<Integer> priorities) {
-    if (jobs.size() < 2) {
-      return jobs;
-    }
-    Integer[] idx = new Integer[jobs.size()];
-    for (int i = 0; i < idx.length; i++) {
-      idx[i] = i;
-    }
-    java.util.Arrays.sort(idx, Comparator.<Integer>comparingInt(i -> -priorities.get(i))
-        .thenComparing(i -> jobs.get(i).dueAt())
-        .thenComparingLong(i -> Long.parseLong(jobs.get(i).id())));
-    List<ClaimedJob> out = new ArrayList<>(jobs.size());
-    for (Integer i : idx) {
-      out.add(jobs.get(i));
-    }
-    return out;
-  }
-
-  private static void promote(Conn c, int partition, long now, StatsDelta stats) throws SQLException {
-    PreparedStatement ps = c.prepare(PROMOTE);
-    ps.setInt(1, partition);
-    ps.setLong(2, now);
-    ps.setInt(3, PROMOTE_BATCH);
-    try (ResultSet rs = ps.executeQuery()) {
-      while (rs.next()) {
-        stats.move(rs.getString(1), JobState.SCHEDULED, JobState.READY);
-      }
-    }
+    return db.write("claim", c -> Leases.claim(c, req, sql, queuesJson, tagsJson, memo));
   }
 
   // ---- leases -----------------------------------------------------------------------------------
@@ -435,25 +230,7 @@ public final class SqliteJobStore implements JobStore {
           .append(Json.quote(l.token())).append(']');
     }
     json.append(']');
-    return db.write("renew", c -> {
-      PreparedStatement ps = c.prepare(RENEW);
-      ps.setLong(1, now.plus(lease).toEpochMilli());
-      ps.setString(2, json.toString());
-      ps.setString(3, runnerId);
-      Set<Lease> renewed = new HashSet<>();
-      try (ResultSet rs = ps.executeQuery()) {
-        while (rs.next()) {
-          renewed.add(new Lease(Long.toString(rs.getLong(1)), rs.getString(2)));
-        }
-      }
-      Set<String> lost = new HashSet<>();
-      for (Lease l : leases) {
-        if (!renewed.contains(l)) {
-          lost.add(l.jobId());
-        }
-      }
-      return Set.copyOf(lost);
-    });
+    return db.write("renew", c -> Leases.renew(c, runnerId, leases, json.toString(), now.plus(lease).toEpochMilli()));
   }
 
   @Override
@@ -462,7 +239,7 @@ public final class SqliteJobStore implements JobStore {
       return CompletableFuture.completedFuture(List.of());
     }
     List<Completion> list = List.copyOf(completions);
-    return db.write("complete", c -> Completions.apply(c, list, now))
+    return db.write("complete", c -> Completions.apply(c, list, now, memo))
         .thenApply(r -> {
           leaseRejections.addAndGet(r.refused());
           return r.results();
@@ -480,37 +257,7 @@ public final class SqliteJobStore implements JobStore {
 
   @Override
   public CompletionStage<List<String>> reapExpired(int partition, Instant now) {
-    return db.write("reap", c -> {
-      long t = now.toEpochMilli();
-      PreparedStatement ins = c.prepare(REAP_ATTEMPTS);
-      ins.setLong(1, t);
-      ins.setInt(2, partition);
-      int ended = ins.executeUpdate();
-      if (ended == 0) {
-        return List.of();
-      }
-      PreparedStatement upd = c.prepare(REAP);
-      upd.setLong(1, t);
-      upd.setInt(2, partition);
-      StatsDelta stats = new StatsDelta();
-      List<Long> ids = new ArrayList<>();
-      try (ResultSet rs = upd.executeQuery()) {
-        while (rs.next()) {
-          ids.add(rs.getLong(1));
-          if (rs.getInt(4) == 0) {
-            stats.move(rs.getString(2), JobState.RUNNING, JobState.parse(rs.getString(3)));
-          }
-        }
-      }
-      if (ids.size() != ended) {
-        throw new IllegalStateException("reaped " + ids.size() + " leases but ended " + ended + " attempts: a bug");
-      }
-      stats.flush(c);
-      ids.sort(null);
-      List<String> out = new ArrayList<>(ids.size());
-      ids.forEach(id -> out.add(Long.toString(id)));
-      return out;
-    });
+    return db.write("reap", c -> Leases.reap(c, partition, now.toEpochMilli()));
   }
 
   // ---- operator actions -------------------------------------------------------------------------
@@ -529,17 +276,7 @@ public final class SqliteJobStore implements JobStore {
       if (row.state().isFinished()) {
         throw new JobConflictException(id, row.state(), "cancel");
       }
-      long t = now.toEpochMilli();
-      if (row.token() != null) {
-        PreparedStatement att = c.prepare(Completions.INSERT_ATTEMPT);
-        Completions.bindAttempt(att, row, null, t, "cancelled", "cancelled by an operator", null, null);
-        att.executeUpdate();
-      }
-      PreparedStatement upd = c.prepare(Completions.END_LEASE);
-      Completions.bindEnd(upd, jobId, row.token(), JobState.CANCELLED, row.visibleAt(), t, 0);
-      if (upd.executeUpdate() != 1) {
-        throw new IllegalStateException("cancel of job " + id + " changed no row: a bug");
-      }
+      Completions.cancel(c, row, now.toEpochMilli());
       StatsDelta stats = new StatsDelta();
       stats.move(row.queue(), row.state(), JobState.CANCELLED);
       stats.flush(c);
@@ -561,10 +298,15 @@ public final class SqliteJobStore implements JobStore {
       if (row.state() != JobState.DEAD) {
         throw new JobConflictException(id, row.state(), "requeue (only dead jobs can be requeued)");
       }
+      PreparedStatement archive = c.prepare(ARCHIVE_ON_ROW);
+      archive.setLong(1, jobId);
+      archive.executeUpdate();
       PreparedStatement upd = c.prepare(REQUEUE);
       upd.setLong(1, now.toEpochMilli());
       upd.setLong(2, jobId);
-      upd.executeUpdate();
+      if (upd.executeUpdate() != 1) {
+        throw new IllegalStateException("requeue of job " + id + " changed no row: a bug");
+      }
       StatsDelta stats = new StatsDelta();
       stats.move(row.queue(), JobState.DEAD, JobState.READY);
       stats.flush(c);

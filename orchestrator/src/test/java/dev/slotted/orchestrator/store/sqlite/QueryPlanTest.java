@@ -40,21 +40,21 @@ class QueryPlanTest {
       store.submitBatch(jobs, Instant.now()).toCompletableFuture().join();
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
-      String claim = SqliteJobStore.claimSqlForPlan(false, false).replaceAll("\\?\\d", "1");
+      String claim = Leases.claimSqlForPlan(false, false).replaceAll("\\?\\d", "1");
       List<String> p = plan(c, claim);
       System.out.println("claim: " + p);
       assertThat(String.join("\n", p)).contains("USING INDEX jobs_ready").doesNotContain("TEMP B-TREE");
-      String claimQ = SqliteJobStore.claimSqlForPlan(true, true).replaceAll("\\?\\d", "'[\"q\"]'");
+      String claimQ = Leases.claimSqlForPlan(true, true).replaceAll("\\?\\d", "'[\"q\"]'");
       System.out.println("claim(queues,tags): " + plan(c, claimQ));
       String promote = "UPDATE jobs SET state = 'ready' WHERE id IN (SELECT id FROM jobs WHERE part = 1 AND state = 'scheduled' AND visible_at <= 5 ORDER BY visible_at LIMIT 10)";
       p = plan(c, promote);
       System.out.println("promote: " + p);
       assertThat(String.join("\n", p)).contains("jobs_scheduled").doesNotContain("TEMP B-TREE");
-      String reap = "SELECT id FROM jobs WHERE part = 1 AND lease_token IS NOT NULL AND visible_at <= 5";
+      String reap = "SELECT EXISTS (SELECT 1 FROM jobs WHERE part = 1 AND lease_token IS NOT NULL AND visible_at <= 5)";
       p = plan(c, reap);
       System.out.println("reap: " + p);
       assertThat(String.join("\n", p)).contains("jobs_leased");
-      String renew = "UPDATE jobs SET visible_at = 1 FROM json_each('[[1,\"a\"]]') AS h WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.lease_owner = 'r'";
+      String renew = "UPDATE jobs SET visible_at = 1 FROM json_each('[[1,\"a\"]]') AS h WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.att_runner = 'r'";
       p = plan(c, renew);
       System.out.println("renew: " + p);
       assertThat(String.join("\n", p)).contains("INTEGER PRIMARY KEY");

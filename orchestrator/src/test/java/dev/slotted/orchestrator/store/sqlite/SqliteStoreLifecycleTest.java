@@ -11,7 +11,6 @@ import dev.slotted.orchestrator.store.Submitted;
 import dev.slotted.protocol.Job;
 import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.NewJob;
-import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Files;
@@ -111,6 +110,10 @@ class SqliteStoreLifecycleTest {
       List<Migrations.Migration> found = Migrations.load(loader);
       assertThat(found).extracting(Migrations.Migration::version).containsExactly(1, 2);
       assertThat(found.get(1).description()).isEqualTo("two words");
+    }
+    for (String dirUrl : List.of("db/migration", "db/migration/")) {
+      URL url = new URL("jar:" + jar.toUri() + "!/" + dirUrl);
+      assertThat(Migrations.list(url)).as(dirUrl).containsOnlyKeys("V001__one.sql", "V002__two_words.sql");
     }
   }
 
