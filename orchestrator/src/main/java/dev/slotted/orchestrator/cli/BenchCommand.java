@@ -3,6 +3,7 @@ package dev.slotted.orchestrator.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.slotted.orchestrator.bench.BurnDown;
+import dev.slotted.orchestrator.store.StoreBench;
 import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
 import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
 import java.nio.file.Files;
@@ -57,11 +58,29 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print a JSON object.")
   boolean json;
 
+  @Option(names = "--store",
+      description = "Instead: the store microbenchmark (claim+complete at batch 1, 10, 100; submit at 1, 100, 1000), in this process.")
+  boolean store;
+
+  @Option(names = "--seconds", defaultValue = "3", description = "With --store: seconds per measured run (default ${DEFAULT-VALUE}).")
+  double seconds;
+
   @Override
   public Integer call() throws Exception {
     if (jobs < 1 || runners < 1 || workers < 1) {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--jobs, --runners and --workers must be at least 1");
+    }
+    if (store) {
+      java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--seconds", Double.toString(seconds)));
+      if (dir != null) {
+        args.addAll(java.util.List.of("--dir", dir.toString()));
+      }
+      if (json) {
+        args.add("--json");
+      }
+      StoreBench.main(args.toArray(String[]::new));
+      return 0;
     }
     Path d = dir != null ? dir : Files.createTempDirectory("slotted-bench-");
     BurnDown.Options options = new BurnDown.Options(jobs, workers, runners, !mode.continuous, d, rate,
