@@ -71,7 +71,13 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private record Reserved(WorkerProtocol.Reservation reservation) implements Command {}
 
-  private record Claimed(List<ClaimedJob> jobs, WorkerProtocol.Reservation reservation, int limit) implements Command {
+  private record Claimed(
+      List<ClaimedJob> jobs,
+      WorkerProtocol.Reservation reservation,
+      int limit,
+      List<Completion> written,
+      List<CompletionResult> results)
+      implements Command {
     Claimed {
       jobs = List.copyOf(jobs);
     }
@@ -253,15 +259,20 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       reportWork(); // the window is over and nothing is in flight
       return;
     }
-    if (!buffered.isEmpty()) {
-      writeCompletions();
-    } else if (stopping) {
-      answerFlushWaiters();
+    if (stopping) {
+      if (!buffered.isEmpty()) {
+        writeCompletions();
+      } else {
+        answerFlushWaiters();
+      }
     } else if (reapDue) {
       reap();
     } else if (backlog) {
+      // The buffered completions ride in the claim's transaction (see onReserved).
       busy = true;
       workers.tell(new WorkerProtocol.Reserve(settings.maxClaimBatch(), reservations));
+    } else if (!buffered.isEmpty()) {
+      writeCompletions();
     }
   }
 
@@ -292,8 +303,12 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       // Every reservation is answered with exactly one Dispatch, even an empty one.
       workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
       if (total == 0 && open && !stopping) {
-        // No free worker now; ask again shortly (a finished job of ours also wakes us).
-        timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+        if (!buffered.isEmpty()) {
+          writeCompletions(); // free capacity comes from our own finished jobs: write them now
+        } else {
+          // No free worker now; ask again shortly (a finished job of ours also wakes us).
+          timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+        }
         return this;
       }
       step();
@@ -310,7 +325,11 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       if (queues.isEmpty()) {
         busy = false;
         workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
-        timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+        if (!buffered.isEmpty()) {
+          writeCompletions();
+        } else {
+          timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+        }
         return this;
       }
     }
@@ -319,10 +338,14 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     ClaimRequest request = owned
         ? new ClaimRequest(partition, queues, settings.workerTags(), limit, settings.runnerId(), settings.lease(), now)
         : stealRequest(queues, limit, now);
+    List<Completion> batch = buffered;
+    buffered = new ArrayList<>();
     Instant started = now;
-    getContext().pipeToSelf(store.claim(request), (jobs, err) -> {
-      metrics.storeTxn("claim", Duration.between(started, clock.instant()));
-      return err == null ? new Claimed(jobs, reservation, limit) : new OpFailed("claim", err, reservation, List.of());
+    getContext().pipeToSelf(store.completeAndClaim(batch, request), (round, err) -> {
+      metrics.storeTxn(batch.isEmpty() ? "claim" : "complete+claim", Duration.between(started, clock.instant()));
+      return err == null
+          ? new Claimed(round.claimed(), reservation, limit, batch, round.results())
+          : new OpFailed("claim", err, reservation, batch);
     });
     return this;
   }
@@ -330,16 +353,16 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   /**
    * A claim on a partition another runner owns: it takes only jobs due for longer than {@code
    * stealAfter}, i.e. ones the owner is not keeping up with (or whose owner died before the
-   * membership noticed). Looking at the past through {@code now} keeps the lease end unchanged.
+   * membership noticed).
    */
   private ClaimRequest stealRequest(java.util.Set<String> queues, int limit, Instant now) {
-    Instant past = now.minus(settings.stealAfter());
     return new ClaimRequest(partition, queues, settings.workerTags(), limit, settings.runnerId(),
-        settings.lease().plus(settings.stealAfter()), past);
+        settings.lease(), now, now.minus(settings.stealAfter()));
   }
 
   private Behavior<Command> onClaimed(Claimed c) {
     opEnded();
+    countCompletions(c.written(), c.results());
     workers.tell(WorkerProtocol.Dispatch.under(c.reservation(), c.jobs(), workerEvents));
     if (!c.jobs().isEmpty()) {
       claimedTotal += c.jobs().size();
@@ -368,20 +391,24 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private Behavior<Command> onWritten(Written w) {
     opEnded();
-    writtenTotal += w.batch().size();
-    flushedCount += w.batch().size();
-    // One result per completion, in the batch's order (JobStore#complete).
-    for (int i = 0; i < w.results().size(); i++) {
-      CompletionResult r = w.results().get(i);
+    countCompletions(w.batch(), w.results());
+    afterOp();
+    return this;
+  }
+
+  /** Metrics of written completions; the results come one per completion, in order. */
+  private void countCompletions(List<Completion> batch, List<CompletionResult> results) {
+    writtenTotal += batch.size();
+    flushedCount += batch.size();
+    for (int i = 0; i < results.size(); i++) {
+      CompletionResult r = results.get(i);
       if (r.accepted()) {
-        metrics.jobCompleted(r.queue(), w.batch().get(i).outcome().wire());
+        metrics.jobCompleted(r.queue(), batch.get(i).outcome().wire());
         if (r.newState() == JobState.DEAD) {
           metrics.jobDead(r.queue());
         }
       }
     }
-    afterOp();
-    return this;
   }
 
   private Behavior<Command> onReaped(Reaped r) {

@@ -12,6 +12,8 @@ import java.util.Set;
  * @param workerTags the runner's capabilities: a job is claimable only if all its tags are in here
  * @param runnerId the lease owner written on the jobs (one per runner process incarnation)
  * @param lease how long the claimed jobs stay hidden unless renewed (the visibility timeout)
+ * @param dueBefore only jobs due at or before this instant (stealing takes only jobs that have
+ *     waited); null means every due job
  */
 public record ClaimRequest(
     int partition,
@@ -20,7 +22,15 @@ public record ClaimRequest(
     int limit,
     String runnerId,
     Duration lease,
-    Instant now) {
+    Instant now,
+    Instant dueBefore) {
+
+  /** A claim of every due job. */
+  public ClaimRequest(
+      int partition, Set<String> queues, Set<String> workerTags, int limit, String runnerId, Duration lease, Instant now) {
+    this(partition, queues, workerTags, limit, runnerId, lease, now, null);
+  }
+
   public ClaimRequest {
     queues = Set.copyOf(queues);
     workerTags = Set.copyOf(workerTags);

@@ -634,6 +634,23 @@ public abstract class JobStoreContractTest {
   }
 
   @Test
+  void aStealClaimTakesOnlyJobsThatHaveWaited() {
+    JobStore s = store();
+    Job early = submit(s, NewJob.of("q", "{}"), T0);
+    Job late = submit(s, NewJob.of("q", "{}"), T0.plusSeconds(10));
+    Instant now = T0.plusSeconds(11);
+    List<ClaimedJob> stolen = join(s.claim(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, now,
+        now.minusSeconds(2))));
+    assertThat(stolen).extracting(ClaimedJob::id).containsExactly(early.id());
+    // Combined with completions in one round, the completion is written and the claim still filters.
+    List<ClaimedJob> next = join(s.completeAndClaim(
+        List.of(Completion.succeeded(stolen.get(0), "w-1", now)),
+        new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, now.plusSeconds(5), now.plusSeconds(3)))).claimed();
+    assertThat(next).extracting(ClaimedJob::id).containsExactly(late.id());
+    assertThat(get(s, early.id()).state()).isEqualTo(JobState.SUCCEEDED);
+  }
+
+  @Test
   void requeueResetsTheCountAndKeepsTheHistory() {
     JobStore s = store();
     Job j = submit(s, NewJob.of("q", "{}").withMaxAttempts(2).withRetry(new RetryPolicy.Immediate()), T0);

@@ -47,6 +47,8 @@ final class Leases {
       WHERE id IN (SELECT id FROM jobs WHERE part = ?4 AND state = 'ready'""";
   private static final String CLAIM_QUEUES = " AND queue IN (SELECT value FROM json_each(?6))";
   private static final String CLAIM_UNTAGGED = " AND tags IS NULL";
+  /** A ready row's visible_at is when it became due. */
+  private static final String CLAIM_DUE_BEFORE = " AND visible_at <= ?8";
   private static final String CLAIM_TAGS = " AND (tags IS NULL OR NOT EXISTS (SELECT 1 FROM json_each(jobs.tags) t"
       + " WHERE t.value NOT IN (SELECT value FROM json_each(?7))))";
   /**
@@ -119,6 +121,9 @@ final class Leases {
     if (tagsJson != null) {
       ps.setString(7, tagsJson);
     }
+    if (req.dueBefore() != null) {
+      ps.setLong(8, req.dueBefore().toEpochMilli());
+    }
     List<ClaimedJob> claimed = new ArrayList<>();
     List<Integer> priorities = new ArrayList<>();
     try (ResultSet rs = ps.executeQuery()) {
@@ -141,7 +146,13 @@ final class Leases {
   }
 
   static String claimSql(boolean byQueue, boolean byTags) {
-    return CLAIM_HEAD + (byQueue ? CLAIM_QUEUES : "") + (byTags ? CLAIM_TAGS : CLAIM_UNTAGGED) + CLAIM_TAIL;
+    return claimSql(byQueue, byTags, false);
+  }
+
+  /** {@code dueBefore}: only ready jobs that became due before ?8 (a steal takes jobs that waited). */
+  static String claimSql(boolean byQueue, boolean byTags, boolean dueBefore) {
+    return CLAIM_HEAD + (byQueue ? CLAIM_QUEUES : "") + (byTags ? CLAIM_TAGS : CLAIM_UNTAGGED)
+        + (dueBefore ? CLAIM_DUE_BEFORE : "") + CLAIM_TAIL;
   }
 
   /** The claim statement, for query-plan tests. */
