@@ -101,7 +101,7 @@ public final class SlottedApp implements AutoCloseable {
       String runnerId = settings.nodeId() + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
       Membership.Assignment initial;
       if (settings.tdma().dynamicMembership()) {
-        store.heartbeat(runnerId, "{}", settings.tdma().runnerTtl(), clock.instant()).toCompletableFuture().join();
+        register(store, runnerId, settings.tdma().runnerTtl(), clock);
         initial = Membership.fromRows(store.runners(clock.instant()).toCompletableFuture().join(), runnerId);
       } else {
         initial = Membership.fixed(settings.tdma().runnerIndex(), settings.tdma().runnerCount());
@@ -143,6 +143,31 @@ public final class SlottedApp implements AutoCloseable {
       }
       system.terminate();
       throw e;
+    }
+  }
+
+  /**
+   * The first heartbeat happens before this runner has a slot: while the others write it may meet
+   * SQLITE_BUSY beyond the usual backoff, so it keeps trying for a while.
+   */
+  private static void register(JobStore store, String runnerId, Duration ttl, Clock clock) {
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      try {
+        store.heartbeat(runnerId, "{}", ttl, clock.instant()).toCompletableFuture().join();
+        return;
+      } catch (java.util.concurrent.CompletionException e) {
+        if (System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.info("Registering runner [{}] failed ({}); trying again", runnerId, e.getCause().getMessage());
+        try {
+          Thread.sleep(100 + ThreadLocalRandom.current().nextInt(300));
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
     }
   }
 

@@ -48,7 +48,15 @@ public final class BurnDown {
 
   /** The options of one bench run. */
   public record Options(
-      int jobs, int workers, int runners, boolean tdma, Path dir, int rate, Duration timeout, int partitions) {}
+      int jobs,
+      int workers,
+      int runners,
+      boolean tdma,
+      Path dir,
+      int rate,
+      Duration timeout,
+      int partitions,
+      boolean dynamicMembership) {}
 
   /** The figures DESIGN §8 names, in its order. */
   public record Result(
@@ -206,9 +214,16 @@ public final class BurnDown {
           "  store.sqlite.path = " + JSON.writeValueAsString(db.toString()),
           "  partitions = " + options.partitions(),
           "  tdma.enabled = " + options.tdma(),
+          // Static membership: every runner knows its slot from the first cycle. Dynamic membership
+          // converges within a few cycles, and runners joining meanwhile may contend (not steady state).
+          "  tdma.membership = " + (options.dynamicMembership() ? "dynamic" : "static"),
+          "  tdma.runner-index = " + i,
+          "  tdma.runner-count = " + options.runners(),
           "  http.port = " + (i == 0 ? firstPort : 0),
           "  workers.capacity = " + options.workers(),
           "  workers.log-dir = " + JSON.writeValueAsString(options.dir().resolve("logs").toString()),
+          "  workers.pid-dir = " + JSON.writeValueAsString(options.dir().resolve("pids").toString()),
+          "  schedules.journal-path = " + JSON.writeValueAsString(options.dir().resolve("journal.db").toString()),
           "  queues { noop { handler = noop } }",
           "}",
           "pekko.management.http.port = 0",
@@ -290,7 +305,8 @@ public final class BurnDown {
     double drainSeconds = firstStart == null || lastEnd == null ? Double.NaN
         : Math.max(1, Duration.between(firstStart, lastEnd).toMillis()) / 1000.0;
     return new Result(options.jobs(), options.runners(),
-        (options.tdma() ? "tdma" : "continuous") + (options.rate() > 0 ? ", rate " + options.rate() + "/s" : ", burn-down"),
+        (options.tdma() ? "tdma" : "continuous") + (options.runners() > 1 ? (options.dynamicMembership() ? " dynamic" : " static") : "")
+            + (options.rate() > 0 ? ", rate " + options.rate() + "/s" : ", burn-down"),
         submitRate, options.jobs() / drainSeconds,
         percentile(delays, 0.50) / 1e6, percentile(delays, 0.99) / 1e6,
         busy, duplicates, options.jobs() - succeeded);

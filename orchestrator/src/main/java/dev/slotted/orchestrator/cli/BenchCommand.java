@@ -46,6 +46,10 @@ public final class BenchCommand implements Callable<Integer> {
       description = "Instead of a burn-down, submit the jobs through the first runner's API at this many jobs/s while it drains (measures dispatch delay).")
   int rate;
 
+  @Option(names = "--dynamic",
+      description = "Dynamic membership (runner rows) instead of static runner-index/runner-count.")
+  boolean dynamic;
+
   @Option(names = "--partitions", defaultValue = "16", description = "Partitions of the fresh database (default ${DEFAULT-VALUE}).")
   int partitions;
 
@@ -84,7 +88,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Path d = dir != null ? dir : Files.createTempDirectory("slotted-bench-");
     BurnDown.Options options = new BurnDown.Options(jobs, workers, runners, !mode.continuous, d, rate,
-        Duration.ofSeconds(timeoutSeconds), partitions);
+        Duration.ofSeconds(timeoutSeconds), partitions, dynamic);
     BurnDown.Result result = new BurnDown(options,
         path -> SqliteJobStore.open(SqliteStoreSettings.defaults(path).withPartitions(partitions))).run();
     Map<String, Object> m = result.asMap();

@@ -67,12 +67,14 @@ final class SqliteDb implements AutoCloseable {
           Files.createDirectories(parent);
         }
         writer = connect(false);
-        retrying("open", () -> {
+        // Opening has no TDMA slot yet: a runner joining a busy database must outwait the others'
+        // write bursts, so these two retry for up to OPEN_PATIENCE rather than the usual backoff.
+        retryingPatiently("open", () -> {
           // journal_mode=WAL needs a moment of exclusive access on a fresh file: busy-retried too.
           writer.exec("PRAGMA journal_mode=WAL");
           return null;
         });
-        retrying("migrate", () -> init.run(writer));
+        retryingPatiently("migrate", () -> init.run(writer));
         for (int i = 0; i < settings.readPoolSize(); i++) {
           readers.add(connect(true));
           openedReaders++;
@@ -183,6 +185,24 @@ final class SqliteDb implements AutoCloseable {
       c.run("ROLLBACK");
     } catch (SQLException rollback) {
       cause.addSuppressed(rollback);
+    }
+  }
+
+  /** How long opening the store keeps retrying SQLITE_BUSY. */
+  static final Duration OPEN_PATIENCE = Duration.ofSeconds(60);
+
+  private <T> T retryingPatiently(String op, Attempt<T> attempt) {
+    long deadline = System.nanoTime() + OPEN_PATIENCE.toNanos();
+    while (true) {
+      try {
+        return retrying(op, attempt);
+      } catch (StoreException e) {
+        if (!(e.getCause() instanceof SQLException sql) || !isBusy(sql) || System.nanoTime() > deadline) {
+          throw e;
+        }
+        LOG.info("Store busy while opening ([{}]); waiting for the other runners' writes", op);
+        sleep(Duration.ofMillis(50 + java.util.concurrent.ThreadLocalRandom.current().nextInt(200)));
+      }
     }
   }
 
