@@ -42,7 +42,9 @@ import java.util.function.Function;
  * </ul>
  *
  * Every job is checked at the end: lost = not succeeded, duplicates = attempts beyond the first
- * (no-op jobs never fail, so any second attempt is a second run).
+ * (no-op jobs never fail, so any second attempt is a second run). busyRetries counts SQLITE_BUSY
+ * retries in steady state, once every runner has published its first status; those of starting
+ * up (opening the store and registering before a runner has a slot) are reported apart.
  */
 public final class BurnDown {
 
@@ -68,6 +70,7 @@ public final class BurnDown {
       double dispatchDelayP50Ms,
       double dispatchDelayP99Ms,
       long busyRetries,
+      long busyRetriesAtStartup,
       long duplicates,
       long lost) {
 
@@ -81,6 +84,7 @@ public final class BurnDown {
       m.put("dispatchDelayP50Ms", round(dispatchDelayP50Ms));
       m.put("dispatchDelayP99Ms", round(dispatchDelayP99Ms));
       m.put("busyRetries", busyRetries);
+      m.put("busyRetriesAtStartup", busyRetriesAtStartup);
       m.put("duplicates", duplicates);
       m.put("lost", lost);
       return m;
@@ -123,10 +127,11 @@ public final class BurnDown {
         submitRate = submitThroughApi(port);
       }
       try (JobStore store = openStore.apply(db)) {
+        long startupBusy = awaitAllPublished(store);
         awaitFinished(store);
         // Let every runner publish its counters once more after the last job.
         Thread.sleep(2500);
-        return collect(store, submitRate);
+        return collect(store, submitRate, startupBusy);
       }
     } finally {
       stopRunners();
@@ -270,7 +275,37 @@ public final class BurnDown {
     // Not all finished: the report counts the rest as lost.
   }
 
-  private Result collect(JobStore store, double submitRate) throws Exception {
+  /**
+   * Waits until every runner has published its counters once (it has opened the store, found its
+   * slot and written in it), and returns the busy retries counted by then: those of starting up,
+   * when a runner opens the store and registers before it has a slot. What follows is steady state.
+   */
+  private long awaitAllPublished(JobStore store) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+    while (System.nanoTime() < deadline) {
+      List<RunnerRow> rows = store.runners(clock.instant()).toCompletableFuture().get();
+      long published = rows.stream().filter(r -> r.statusJson() != null && r.statusJson().contains("busyRetries")).count();
+      if (published >= options.runners()) {
+        return busyRetries(rows);
+      }
+      checkRunnersAlive();
+      Thread.sleep(20);
+    }
+    throw new IllegalStateException("the runners did not all start within 120 s (see " + options.dir() + ")");
+  }
+
+  private static long busyRetries(List<RunnerRow> rows) throws IOException {
+    long busy = 0;
+    for (RunnerRow r : rows) {
+      JsonNode status = r.statusJson() == null ? null : JSON.readTree(r.statusJson());
+      if (status != null && status.has("busyRetries")) {
+        busy += status.get("busyRetries").asLong();
+      }
+    }
+    return busy;
+  }
+
+  private Result collect(JobStore store, double submitRate, long startupBusy) throws Exception {
     List<Long> delays = new ArrayList<>(options.jobs());
     Instant firstStart = null;
     Instant lastEnd = null;
@@ -299,13 +334,7 @@ public final class BurnDown {
       }
       cursor = page.nextCursor();
     } while (cursor != null);
-    long busy = 0;
-    for (RunnerRow r : store.runners(clock.instant()).toCompletableFuture().get()) {
-      JsonNode status = r.statusJson() == null ? null : JSON.readTree(r.statusJson());
-      if (status != null && status.has("busyRetries")) {
-        busy += status.get("busyRetries").asLong();
-      }
-    }
+    long busy = busyRetries(store.runners(clock.instant()).toCompletableFuture().get()) - startupBusy;
     delays.sort(null);
     double drainSeconds = firstStart == null || lastEnd == null ? Double.NaN
         : Math.max(1, Duration.between(firstStart, lastEnd).toMillis()) / 1000.0;
@@ -314,7 +343,7 @@ public final class BurnDown {
             + (options.rate() > 0 ? ", rate " + options.rate() + "/s" : ", burn-down"),
         submitRate, options.jobs() / drainSeconds,
         percentile(delays, 0.50) / 1e6, percentile(delays, 0.99) / 1e6,
-        busy, duplicates, options.jobs() - succeeded);
+        busy, startupBusy, duplicates, options.jobs() - succeeded);
   }
 
   private static double percentile(List<Long> sorted, double p) {
