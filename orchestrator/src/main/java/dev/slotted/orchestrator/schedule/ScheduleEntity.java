@@ -12,6 +12,7 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
@@ -83,6 +84,18 @@ public final class ScheduleEntity
   /** The state; empty when there is no schedule of this name. */
   public record Get(ActorRef<Optional<ScheduleState>> replyTo) implements Command {}
 
+  /** The state with the sequence number of the last event it reflects (see {@link Versioned}). */
+  public record GetVersioned(ActorRef<Versioned> replyTo) implements Command {}
+
+  /**
+   * A state and the journal sequence number of the latest event applied to it. Another process
+   * may have appended events since: comparing {@code sequenceNr} with the journal's highest one
+   * tells whether this state is current.
+   */
+  public record Versioned(Optional<ScheduleState> state, long sequenceNr) {
+    public static final Versioned NONE = new Versioned(Optional.empty(), 0);
+  }
+
   /** Stops the entity (passivation); the next spawn replays the journal. */
   public enum Stop implements Command { INSTANCE }
 
@@ -106,8 +119,9 @@ public final class ScheduleEntity
 
   private final String name;
   private final int maxPayloadBytes;
+  private final ActorContext<Command> context;
 
-  private ScheduleEntity(String name, int maxPayloadBytes) {
+  private ScheduleEntity(ActorContext<Command> context, String name, int maxPayloadBytes) {
     // A conflict with another process's write is recovered by the restart: WARN, and ERROR only
     // when it keeps failing (the journal itself is broken).
     super(persistenceId(name),
@@ -116,13 +130,14 @@ public final class ScheduleEntity
             .withCriticalLogLevel(Level.ERROR, 5));
     this.name = name;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.context = context;
   }
 
   public static Behavior<Command> create(String name, ScheduleSettings settings) {
     if (name == null || !ScheduleSpec.NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("not a schedule name: " + name);
     }
-    return Behaviors.setup(ctx -> new ScheduleEntity(name, settings.maxPayloadBytes()));
+    return Behaviors.setup(ctx -> new ScheduleEntity(ctx, name, settings.maxPayloadBytes()));
   }
 
   public static PersistenceId persistenceId(String name) {
@@ -160,6 +175,7 @@ public final class ScheduleEntity
         .onCommand(RecordFire.class, this::onRecordFire)
         .onCommand(RecordSkip.class, this::onRecordSkip)
         .onCommand(Get.class, this::onGet)
+        .onCommand(GetVersioned.class, this::onGetVersioned)
         .onCommand(Stop.class, (s, c) -> Effect().stop())
         .build();
   }
@@ -269,6 +285,11 @@ public final class ScheduleEntity
 
   private Effect<Event, ScheduleState> onGet(ScheduleState state, Get c) {
     return Effect().reply(c.replyTo(), state.exists() ? Optional.of(state) : Optional.empty());
+  }
+
+  private Effect<Event, ScheduleState> onGetVersioned(ScheduleState state, GetVersioned c) {
+    return Effect().reply(c.replyTo(), new Versioned(
+        state.exists() ? Optional.of(state) : Optional.empty(), lastSequenceNumber(context)));
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

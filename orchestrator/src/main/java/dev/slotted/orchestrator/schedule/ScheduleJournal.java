@@ -57,8 +57,20 @@ public final class ScheduleJournal {
    * settings are seen.
    */
   public static Config configure(Config config) {
-    Path file = Path.of(config.getString("slotted.schedules.journal-path"));
-    return config.withValue(URL_KEY, ConfigValueFactory.fromAnyRef(jdbcUrl(file)));
+    return config.withValue(URL_KEY, ConfigValueFactory.fromAnyRef(jdbcUrl(journalPath(config))));
+  }
+
+  /**
+   * {@code slotted.schedules.journal-path}, or when it is empty {@code journal.db} beside the job
+   * store's file ({@code slotted.store.sqlite.path}), so a runner pointed at another database
+   * directory keeps its journal there too.
+   */
+  public static Path journalPath(Config config) {
+    String configured = config.getString("slotted.schedules.journal-path");
+    if (!configured.isBlank()) {
+      return Path.of(configured);
+    }
+    return Path.of(config.getString("slotted.store.sqlite.path")).resolveSibling("journal.db");
   }
 
   /** Application settings over the defaults, with the journal at {@code file}; for tests and tools. */

@@ -1,0 +1,457 @@
+package dev.slotted.orchestrator.schedule;
+
+import dev.slotted.orchestrator.config.QueueSettings;
+import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.orchestrator.store.Submitted;
+import dev.slotted.protocol.Job;
+import dev.slotted.protocol.NewJob;
+import dev.slotted.protocol.ValidationException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.Scheduler;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * This process's access to the schedules, shared by the HTTP API, the declared schedules at start
+ * and the runner's firer.
+ *
+ * <p><b>Several processes, one journal.</b> Every runner process keeps its own entity per schedule
+ * and they all append to one journal file, so an entity's state goes stale as soon as another
+ * process writes the same schedule. The journal's highest sequence number per schedule ({@link
+ * JournalIndex}) is the truth: before any use, an entity whose sequence number is behind it is
+ * evicted, and its replacement replays the journal (from the latest snapshot, so this stays cheap).
+ * A write can still race another process's write of the same schedule between that check and the
+ * append; the journal's unique (persistence_id, sequence_number) refuses the loser, whose entity
+ * restarts and replays, and whose caller here retries once on a fresh entity (every command is
+ * idempotent or checked for it). A fire takes more care, because its job submit happens outside
+ * the journal: it runs under {@link JournalIndex#fenced}, so a pause acknowledged by any process is
+ * never followed by a fire.
+ */
+public final class Schedules implements AutoCloseable {
+
+  /** The partition key of a schedule: its owner fires it, and its jobs land in that partition. */
+  public static String partitionKey(String name) {
+    return "schedule:" + name;
+  }
+
+  /**
+   * What one schedule's turn of the firer did.
+   *
+   * @param submitted the jobs submitted (created, or found by their key when a fire was replayed)
+   * @param nextFire the schedule's next fire time after this turn, if it is active
+   * @param stale another process changed the schedule meanwhile: nothing more was fired; try
+   *     again at once with the fresh state
+   * @param error why the turn stopped early, if it did (it is retried at the next turn)
+   */
+  public record FireResult(
+      String name, List<Submitted> submitted, Optional<Instant> nextFire, boolean stale, Throwable error) {
+    public FireResult {
+      submitted = List.copyOf(submitted);
+    }
+  }
+
+  static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * A refused append (a concurrent writer in another process) gets no reply: the entity restarts
+   * instead. This bounds how long a caller waits for that before retrying on a fresh entity.
+   */
+  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(3);
+
+  private final ActorRef<ScheduleEntities.Command> entities;
+  private final Scheduler scheduler;
+  private final JournalIndex index;
+  private final ScheduleSettings scheduleSettings;
+  private final Settings settings;
+  private final ConcurrentMap<String, ScheduleEntity.Versioned> cache = new ConcurrentHashMap<>();
+
+  public Schedules(
+      ActorRef<ScheduleEntities.Command> entities, Scheduler scheduler, JournalIndex index,
+      ScheduleSettings scheduleSettings, Settings settings) {
+    this.entities = Objects.requireNonNull(entities, "entities");
+    this.scheduler = Objects.requireNonNull(scheduler, "scheduler");
+    this.index = Objects.requireNonNull(index, "index");
+    this.scheduleSettings = Objects.requireNonNull(scheduleSettings, "scheduleSettings");
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /**
+   * Starts the schedules of a process on {@code system}, whose configuration went through {@link
+   * ScheduleJournal#configure} and whose journal schema exists.
+   */
+  public static Schedules start(ActorSystem<?> system, ScheduleSettings scheduleSettings, Settings settings, Clock clock) {
+    JournalIndex index = JournalIndex.open(scheduleSettings.journalPath());
+    ActorRef<ScheduleEntities.Command> entities =
+        system.systemActorOf(ScheduleEntities.create(scheduleSettings, clock), "schedule-entities", Props.empty());
+    return new Schedules(entities, system.scheduler(), index, scheduleSettings, settings);
+  }
+
+  public ScheduleSettings scheduleSettings() {
+    return scheduleSettings;
+  }
+
+  /** The highest journal sequence number of every schedule name ever used. */
+  public CompletionStage<Map<String, Long>> versions() {
+    return index.versions();
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------
+
+  /** The current state of a schedule; empty when it does not exist (or was deleted). */
+  public CompletionStage<Optional<ScheduleState>> get(String name) {
+    if (!ScheduleSpec.NAME.matcher(name).matches()) {
+      return CompletableFuture.completedFuture(Optional.empty());
+    }
+    return fresh(name).thenApply(ScheduleEntity.Versioned::state);
+  }
+
+  /** Every existing schedule, by name. */
+  public CompletionStage<List<ScheduleState>> list() {
+    return index.versions().thenCompose(versions -> {
+      List<CompletableFuture<ScheduleEntity.Versioned>> all = new ArrayList<>();
+      versions.forEach((name, seq) -> all.add(fresh(name, seq).toCompletableFuture()));
+      return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).thenApply(v -> all.stream()
+          .map(CompletableFuture::join)
+          .flatMap(x -> x.state().stream())
+          .toList());
+    });
+  }
+
+  // ---- writes ----------------------------------------------------------------------------------
+
+  /** Creates a schedule; fails with {@link ScheduleExistsException} when the name is taken. */
+  public CompletionStage<ScheduleState> create(ScheduleSpec spec, Instant at) {
+    String name = checkedName(spec.name());
+    return write(name, r -> new ScheduleEntity.Create(spec, at, r), retryError -> {
+      // The first attempt may have created it before its reply was lost.
+      if (unwrap(retryError) instanceof ScheduleExistsException) {
+        return get(name).thenApply(s -> s.filter(st -> sameSpec(st.spec(), spec))
+            .orElseThrow(() -> new CompletionException(unwrap(retryError))));
+      }
+      return CompletableFuture.failedFuture(retryError);
+    });
+  }
+
+  /** Replaces a schedule's spec; fails with {@link ScheduleNotFoundException}. */
+  public CompletionStage<ScheduleState> update(ScheduleSpec spec, Instant at) {
+    return write(checkedName(spec.name()), r -> new ScheduleEntity.Update(spec, at, r), Schedules.<ScheduleState>failing());
+  }
+
+  /** Creates or replaces (declared schedules). */
+  public CompletionStage<ScheduleState> upsert(ScheduleSpec spec, Instant at) {
+    return write(checkedName(spec.name()), r -> new ScheduleEntity.Upsert(spec, at, r), Schedules.<ScheduleState>failing());
+  }
+
+  public CompletionStage<ScheduleState> pause(String name, Instant at) {
+    return write(checkedName(name), r -> new ScheduleEntity.Pause(at, r), Schedules.<ScheduleState>failing());
+  }
+
+  public CompletionStage<ScheduleState> resume(String name, Instant at) {
+    return write(checkedName(name), r -> new ScheduleEntity.Resume(at, r), Schedules.<ScheduleState>failing());
+  }
+
+  public CompletionStage<Done> delete(String name, Instant at) {
+    return write(checkedName(name), r -> new ScheduleEntity.Delete(at, r), retryError ->
+        unwrap(retryError) instanceof ScheduleNotFoundException
+            ? CompletableFuture.completedFuture(Done.getInstance())
+            : CompletableFuture.failedFuture(retryError));
+  }
+
+  /**
+   * Submits the schedule's job now, with the key {@link ScheduleFiring#triggerKey}, then records it
+   * in the schedule's history. A paused schedule can be triggered: a trigger is an operator's
+   * explicit act, not a fire time. Fails with {@link ScheduleNotFoundException}, or {@link
+   * ValidationException} when the schedule's queue is no longer configured.
+   */
+  public CompletionStage<Submitted> trigger(String name, JobStore store, Instant at) {
+    return fresh(checkedName(name)).thenCompose(v -> {
+      ScheduleState state = v.state().orElseThrow(() -> new ScheduleNotFoundException(name));
+      ScheduleSpec spec = state.spec();
+      QueueSettings qs = settings.queue(spec.job().queue());
+      if (qs == null) {
+        throw new ValidationException("job.queue", "the schedule's queue '" + spec.job().queue()
+            + "' is not configured; known queues: " + knownQueues());
+      }
+      NewJob job = complete(spec.job().toNewJob(ScheduleFiring.triggerKey(name, at), at, qs.maxAttempts()), name);
+      return store.submit(job, at).thenCompose(s -> write(name,
+              r -> new ScheduleEntity.RecordFire(at, s.job().id(), true, at, r), Schedules.<ScheduleState>failing())
+          .thenApply(st -> s));
+    });
+  }
+
+  // ---- firing ----------------------------------------------------------------------------------
+
+  /**
+   * Fires what is due for one schedule ({@link ScheduleFiring#fireDue}): each job is submitted
+   * under the journal fence, and only while {@code clock} is before {@code closesAt} (the runner's
+   * window), then the fire is recorded. The returned stage never fails: problems are in {@link
+   * FireResult#error()}.
+   *
+   * @param journalSeq the schedule's highest journal sequence number, read just before
+   */
+  public CompletionStage<FireResult> fireDue(
+      String name, long journalSeq, JobStore store, Clock clock, Instant closesAt) {
+    List<Submitted> submitted = new CopyOnWriteArrayList<>();
+    return fresh(name, journalSeq).thenCompose(v -> {
+      if (v.state().isEmpty()) {
+        return CompletableFuture.completedFuture(new FireResult(name, List.of(), Optional.empty(), false, null));
+      }
+      ScheduleState state = v.state().get();
+      Instant now = clock.instant();
+      Misfire.Plan plan = ScheduleFiring.plan(state, now, scheduleSettings);
+      if (plan.fires().isEmpty() && plan.latestMissed().isEmpty()) {
+        return CompletableFuture.completedFuture(new FireResult(name, List.of(), nextFire(state, now), false, null));
+      }
+      AtomicLong expected = new AtomicLong(v.sequenceNr());
+      ScheduleFiring.Jobs jobs = new ScheduleFiring.Jobs() {
+        @Override
+        public CompletionStage<Submitted> submit(NewJob job, Instant t) {
+          return index.fenced(name, expected.get(), () -> clock.instant().isBefore(closesAt),
+                  () -> store.submit(complete(job, name), t))
+              .thenApply(s -> {
+                submitted.add(s);
+                return s;
+              });
+        }
+
+        @Override
+        public CompletionStage<Optional<Job>> get(String id) {
+          return store.get(id);
+        }
+      };
+      QueueSettings qs = settings.queue(state.spec().job().queue());
+      int defaultMaxAttempts = qs == null ? NewJob.DEFAULT_MAX_ATTEMPTS : qs.maxAttempts();
+      return ScheduleFiring.fireDue(jobs, recorder(name, expected), state, now, scheduleSettings, defaultMaxAttempts)
+          .thenApply(outcomes -> new FireResult(name, submitted, nextFire(state, now), false, null));
+    }).exceptionally(e -> {
+      Throwable cause = unwrap(e);
+      if (cause instanceof JournalIndex.WindowClosedException) {
+        return new FireResult(name, submitted, Optional.empty(), false, null);
+      }
+      // Stale, or a write that timed out: the next turn starts from the journal.
+      evict(name);
+      boolean stale = cause instanceof JournalIndex.StaleException;
+      return new FireResult(name, submitted, Optional.empty(), stale, stale ? null : cause);
+    });
+  }
+
+  /**
+   * What one pass of the firer did over the schedules this runner owns.
+   *
+   * @param nextFire the earliest next fire time among them
+   * @param again some schedule changed under the pass (or the window closed mid-pass): run again
+   */
+  public record PassResult(List<FireResult> results, Optional<Instant> nextFire, boolean again) {
+    public PassResult {
+      results = List.copyOf(results);
+    }
+  }
+
+  /**
+   * Fires, one schedule after the other, everything due among the schedules whose partition
+   * ({@link JobStore#partitionOf} of {@link #partitionKey}) {@code owns} accepts. Stops when the
+   * window closes. The returned stage fails only when the journal cannot be read.
+   */
+  public CompletionStage<PassResult> firePass(
+      java.util.function.IntPredicate owns, JobStore store, Clock clock, Instant closesAt) {
+    return index.versions().thenCompose(versions -> {
+      List<FireResult> results = new CopyOnWriteArrayList<>();
+      CompletionStage<Boolean> chain = CompletableFuture.completedFuture(false);
+      for (Map.Entry<String, Long> e : versions.entrySet()) {
+        if (!owns.test(store.partitionOf(partitionKey(e.getKey()), null))) {
+          continue;
+        }
+        chain = chain.thenCompose(again -> {
+          if (!clock.instant().isBefore(closesAt)) {
+            return CompletableFuture.completedFuture(true);
+          }
+          return fireDue(e.getKey(), e.getValue(), store, clock, closesAt).thenApply(r -> {
+            results.add(r);
+            return again || r.stale();
+          });
+        });
+      }
+      return chain.thenApply(again -> new PassResult(results,
+          results.stream().flatMap(r -> r.nextFire().stream()).min(Instant::compareTo), again));
+    });
+  }
+
+  /** The schedule's next fire time after {@code now}, when it is active. */
+  static Optional<Instant> nextFire(ScheduleState state, Instant now) {
+    if (!state.exists() || state.paused()) {
+      return Optional.empty();
+    }
+    return FireTimes.of(state.spec()).nextAfter(now);
+  }
+
+  /**
+   * A fire's job with what the schedule and the queue decide: the schedule's partition, and the
+   * queue's retry policy, delivery and timeout (maxAttempts was resolved when the job was built).
+   */
+  NewJob complete(NewJob job, String name) {
+    NewJob out = job.withPartitionKey(partitionKey(name));
+    QueueSettings qs = settings.queue(job.queue());
+    if (qs == null) {
+      // The queue was removed from the configuration after the schedule was created: the job is
+      // still submitted (and waits for the queue to come back) rather than silently dropped.
+      return out;
+    }
+    return out.withRetry(qs.retry()).withDelivery(qs.delivery())
+        .withTimeout(job.timeout() != null ? job.timeout() : qs.timeout());
+  }
+
+  /** Records fires in the entity, and follows its sequence number so the fence expects our own writes. */
+  private ScheduleFiring.FireRecorder recorder(String name, AtomicLong expected) {
+    return new ScheduleFiring.FireRecorder() {
+      @Override
+      public CompletionStage<ScheduleState> fired(Instant fireInstant, String jobId, boolean manual, Instant at) {
+        return track(ask(name, r -> new ScheduleEntity.RecordFire(fireInstant, jobId, manual, at, r), WRITE_TIMEOUT));
+      }
+
+      @Override
+      public CompletionStage<ScheduleState> skipped(Instant fireInstant, String reason, Instant at) {
+        return track(ask(name, r -> new ScheduleEntity.RecordSkip(fireInstant, reason, at, r), WRITE_TIMEOUT));
+      }
+
+      private CompletionStage<ScheduleState> track(CompletionStage<ScheduleState> written) {
+        return written.thenCompose(st -> versioned(name).thenApply(v -> {
+          expected.set(v.sequenceNr());
+          remember(name, v);
+          return st;
+        }));
+      }
+    };
+  }
+
+  // ---- entity access ---------------------------------------------------------------------------
+
+  /** Evicts this process's entity of the schedule: its next use replays the journal. */
+  public void evict(String name) {
+    cache.remove(name);
+    entities.tell(new ScheduleEntities.Evict(name));
+  }
+
+  private CompletionStage<ScheduleEntity.Versioned> fresh(String name) {
+    return index.version(name).thenCompose(seq -> fresh(name, seq));
+  }
+
+  /** A state at least as recent as journal sequence number {@code journalSeq}. */
+  private CompletionStage<ScheduleEntity.Versioned> fresh(String name, long journalSeq) {
+    if (journalSeq == 0) {
+      // Never written: no entity is spawned for a name that does not exist.
+      return CompletableFuture.completedFuture(ScheduleEntity.Versioned.NONE);
+    }
+    ScheduleEntity.Versioned cached = cache.get(name);
+    if (cached != null && cached.sequenceNr() >= journalSeq) {
+      return CompletableFuture.completedFuture(cached);
+    }
+    return versioned(name).thenCompose(v -> {
+      if (v.sequenceNr() >= journalSeq) {
+        return CompletableFuture.completedFuture(v);
+      }
+      // Behind the journal: another process wrote. A fresh entity replays the journal.
+      evict(name);
+      return versioned(name);
+    }).thenApply(v -> {
+      remember(name, v);
+      return v;
+    });
+  }
+
+  private void remember(String name, ScheduleEntity.Versioned v) {
+    cache.merge(name, v, (old, neu) -> neu.sequenceNr() >= old.sequenceNr() ? neu : old);
+  }
+
+  private CompletionStage<ScheduleEntity.Versioned> versioned(String name) {
+    return AskPattern.ask(entities,
+        r -> new ScheduleEntities.Forward(name, new ScheduleEntity.GetVersioned(r)), READ_TIMEOUT, scheduler);
+  }
+
+  private <T> CompletionStage<T> ask(
+      String name, Function<ActorRef<StatusReply<T>>, ScheduleEntity.Command> command, Duration timeout) {
+    return AskPattern.askWithStatus(entities, r -> new ScheduleEntities.Forward(name, command.apply(r)), timeout, scheduler);
+  }
+
+  /**
+   * A write on a fresh entity. When it times out (its append lost a race with another process and
+   * the entity restarted), it is retried once on a fresh entity; {@code onRetryError} maps the
+   * retry's failure for commands whose repeat is refused although the first attempt succeeded.
+   */
+  private <T> CompletionStage<T> write(
+      String name, Function<ActorRef<StatusReply<T>>, ScheduleEntity.Command> command,
+      Function<Throwable, CompletionStage<T>> onRetryError) {
+    CompletionStage<T> first = fresh(name).thenCompose(v -> ask(name, command, WRITE_TIMEOUT));
+    return first.handle((ok, err) -> {
+      cache.remove(name);
+      if (err == null) {
+        return CompletableFuture.completedFuture(ok);
+      }
+      if (!(unwrap(err) instanceof TimeoutException)) {
+        return CompletableFuture.<T>failedFuture(unwrap(err));
+      }
+      evict(name);
+      return fresh(name).thenCompose(v -> ask(name, command, WRITE_TIMEOUT))
+          .handle((ok2, err2) -> {
+            cache.remove(name);
+            return err2 == null ? CompletableFuture.completedFuture(ok2) : onRetryError.apply(unwrap(err2));
+          })
+          .thenCompose(Function.identity());
+    }).thenCompose(Function.identity());
+  }
+
+  private static <T> Function<Throwable, CompletionStage<T>> failing() {
+    return CompletableFuture::failedFuture;
+  }
+
+  private static boolean sameSpec(ScheduleSpec existing, ScheduleSpec requested) {
+    ScheduleSpec r = requested.every() != null && requested.anchor() == null
+        ? requested.withAnchor(existing.anchor()) : requested;
+    return existing.equals(r);
+  }
+
+  private static String checkedName(String name) {
+    if (name == null || !ScheduleSpec.NAME.matcher(name).matches()) {
+      throw new ValidationException("name", "must match [a-z0-9][a-z0-9._-]{0,63}, got "
+          + (name == null ? "nothing" : "'" + name + "'"));
+    }
+    return name;
+  }
+
+  private String knownQueues() {
+    return settings.queues().isEmpty() ? "(none configured)" : String.join(", ", settings.queues().keySet());
+  }
+
+  static Throwable unwrap(Throwable t) {
+    Throwable e = t;
+    while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+      e = e.getCause();
+    }
+    return e;
+  }
+
+  @Override
+  public void close() {
+    index.close();
+  }
+}
