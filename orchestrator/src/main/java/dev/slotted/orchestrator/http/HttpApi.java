@@ -19,6 +19,7 @@ import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.slotted.orchestrator.schedule.ScheduleConflictException;
 import dev.slotted.orchestrator.schedule.ScheduleExistsException;
 import dev.slotted.orchestrator.schedule.ScheduleNotFoundException;
 import dev.slotted.orchestrator.store.JobConflictException;
@@ -346,7 +347,8 @@ public final class HttpApi {
     if (e instanceof JobNotFoundException) {
       return Problem.notFound(e.getMessage()).toResponse();
     }
-    if (e instanceof JobConflictException || e instanceof ScheduleExistsException) {
+    if (e instanceof JobConflictException || e instanceof ScheduleExistsException
+        || e instanceof ScheduleConflictException) {
       return Problem.conflict(e.getMessage()).toResponse();
     }
     if (e instanceof ScheduleNotFoundException) {

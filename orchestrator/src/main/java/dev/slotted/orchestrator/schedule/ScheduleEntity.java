@@ -16,11 +16,13 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.event.Level;
 
 /**
@@ -35,7 +37,8 @@ import org.slf4j.event.Level;
  * <p>A write that fails (e.g. another process appended to the same schedule first, which the
  * journal's unique (persistence_id, sequence_number) refuses) restarts the entity with backoff;
  * the restart replays the journal, so the entity then sees the other writer's events. The command
- * that failed gets no reply: callers retry on timeout.
+ * whose write failed is then refused with {@link ScheduleConflictException}, so its caller can
+ * retry at once instead of waiting for a timeout.
  */
 public final class ScheduleEntity
     extends EventSourcedBehavior<ScheduleEntity.Command, ScheduleEntity.Event, ScheduleState> {
@@ -120,6 +123,12 @@ public final class ScheduleEntity
   private final String name;
   private final int maxPayloadBytes;
   private final ActorContext<Command> context;
+  /**
+   * Refuses the command whose event is being written, should the write fail. Kept outside the
+   * state on purpose: this object outlives the restart that a failed write causes (the restart
+   * rebuilds the state from the journal), and at most one write is in flight at a time.
+   */
+  private Runnable onWriteFailed;
 
   private ScheduleEntity(ActorContext<Command> context, String name, int maxPayloadBytes) {
     // A conflict with another process's write is recovered by the restart: WARN, and ERROR only
@@ -203,8 +212,7 @@ public final class ScheduleEntity
     if (invalid.isPresent()) {
       return Effect().reply(c.replyTo(), StatusReply.error(invalid.get()));
     }
-    return Effect().persist(new Created(withAnchor(c.spec(), null, c.at()), c.at()))
-        .thenReply(c.replyTo(), StatusReply::success);
+    return write(new Created(withAnchor(c.spec(), null, c.at()), c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onUpdate(ScheduleState state, Update c) {
@@ -231,7 +239,7 @@ public final class ScheduleEntity
     if (next.equals(state.spec())) {
       return Effect().reply(replyTo, StatusReply.success(state));
     }
-    return Effect().persist(new Updated(next, at)).thenReply(replyTo, StatusReply::success);
+    return write(new Updated(next, at), replyTo, StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onPause(ScheduleState state, Pause c) {
@@ -241,7 +249,7 @@ public final class ScheduleEntity
     if (state.paused()) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Paused(c.at())).thenReply(c.replyTo(), StatusReply::success);
+    return write(new Paused(c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onResume(ScheduleState state, Resume c) {
@@ -251,14 +259,14 @@ public final class ScheduleEntity
     if (!state.paused()) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Resumed(c.at())).thenReply(c.replyTo(), StatusReply::success);
+    return write(new Resumed(c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onDelete(ScheduleState state, Delete c) {
     if (!state.exists()) {
       return Effect().reply(c.replyTo(), StatusReply.error(new ScheduleNotFoundException(name)));
     }
-    return Effect().persist(new Deleted(c.at())).thenReply(c.replyTo(), s -> StatusReply.ack());
+    return write(new Deleted(c.at()), c.replyTo(), s -> StatusReply.ack());
   }
 
   private Effect<Event, ScheduleState> onRecordFire(ScheduleState state, RecordFire c) {
@@ -268,8 +276,7 @@ public final class ScheduleEntity
     if (alreadyRecorded(state, c)) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Fired(c.fireInstant(), c.jobId(), c.manual(), c.at()))
-        .thenReply(c.replyTo(), StatusReply::success);
+    return write(new Fired(c.fireInstant(), c.jobId(), c.manual(), c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onRecordSkip(ScheduleState state, RecordSkip c) {
@@ -279,8 +286,7 @@ public final class ScheduleEntity
     if (!c.fireInstant().isAfter(state.cursor())) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Skipped(c.fireInstant(), c.reason(), c.at()))
-        .thenReply(c.replyTo(), StatusReply::success);
+    return write(new Skipped(c.fireInstant(), c.reason(), c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onGet(ScheduleState state, Get c) {
@@ -290,6 +296,25 @@ public final class ScheduleEntity
   private Effect<Event, ScheduleState> onGetVersioned(ScheduleState state, GetVersioned c) {
     return Effect().reply(c.replyTo(), new Versioned(
         state.exists() ? Optional.of(state) : Optional.empty(), lastSequenceNumber(context)));
+  }
+
+  /** Persists, then replies; a failed write is answered after the restart (see {@link #onWriteFailed}). */
+  private <T> Effect<Event, ScheduleState> write(
+      Event event, ActorRef<StatusReply<T>> replyTo, org.apache.pekko.japi.function.Function<ScheduleState, StatusReply<T>> reply) {
+    onWriteFailed = () -> replyTo.tell(StatusReply.error(new ScheduleConflictException(name)));
+    return Effect().persist(event).thenRun(() -> onWriteFailed = null).thenReply(replyTo, reply);
+  }
+
+  @Override
+  public SignalHandler<ScheduleState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (onWriteFailed != null) {
+            onWriteFailed.run();
+            onWriteFailed = null;
+          }
+        })
+        .build();
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

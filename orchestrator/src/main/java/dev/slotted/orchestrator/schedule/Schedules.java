@@ -74,10 +74,10 @@ public final class Schedules implements AutoCloseable {
 
   static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
   /**
-   * A refused append (a concurrent writer in another process) gets no reply: the entity restarts
-   * instead. This bounds how long a caller waits for that before retrying on a fresh entity.
+   * A write's reply normally comes within milliseconds, and a refused append is answered after the
+   * entity's restart ({@link ScheduleConflictException}); this only bounds a lost reply.
    */
-  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(3);
+  static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
 
   private final ActorRef<ScheduleEntities.Command> entities;
   private final Scheduler scheduler;
@@ -249,9 +249,10 @@ public final class Schedules implements AutoCloseable {
       if (cause instanceof JournalIndex.WindowClosedException) {
         return new FireResult(name, submitted, Optional.empty(), false, null);
       }
-      // Stale, or a write that timed out: the next turn starts from the journal.
+      // Stale, or a write that lost a race or timed out: the next turn starts from the journal
+      // (a fire submitted but not recorded is fired again there, and its key finds the same job).
       evict(name);
-      boolean stale = cause instanceof JournalIndex.StaleException;
+      boolean stale = cause instanceof JournalIndex.StaleException || cause instanceof ScheduleConflictException;
       return new FireResult(name, submitted, Optional.empty(), stale, stale ? null : cause);
     });
   }
@@ -394,8 +395,8 @@ public final class Schedules implements AutoCloseable {
   }
 
   /**
-   * A write on a fresh entity. When it times out (its append lost a race with another process and
-   * the entity restarted), it is retried once on a fresh entity; {@code onRetryError} maps the
+   * A write on a fresh entity. When its append lost a race with another process, it is retried
+   * once on a fresh entity; {@code onRetryError} maps the
    * retry's failure for commands whose repeat is refused although the first attempt succeeded.
    */
   private <T> CompletionStage<T> write(
@@ -407,7 +408,7 @@ public final class Schedules implements AutoCloseable {
       if (err == null) {
         return CompletableFuture.completedFuture(ok);
       }
-      if (!(unwrap(err) instanceof TimeoutException)) {
+      if (!lostRace(err)) {
         return CompletableFuture.<T>failedFuture(unwrap(err));
       }
       evict(name);
@@ -418,6 +419,15 @@ public final class Schedules implements AutoCloseable {
           })
           .thenCompose(Function.identity());
     }).thenCompose(Function.identity());
+  }
+
+  /**
+   * The write lost a race with another process: refused as a conflict after the entity's restart,
+   * or (should the refusal itself be lost) timed out.
+   */
+  private static boolean lostRace(Throwable err) {
+    Throwable e = unwrap(err);
+    return e instanceof ScheduleConflictException || e instanceof TimeoutException;
   }
 
   private static <T> Function<Throwable, CompletionStage<T>> failing() {
