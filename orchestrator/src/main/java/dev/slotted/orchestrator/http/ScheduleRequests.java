@@ -83,15 +83,15 @@ final class ScheduleRequests {
 
     ScheduleSpec spec = new ScheduleSpec(name, cron, every, anchor, timezone, job, misfire, overlap,
         paused != null && paused);
-    if (job != null && settings.queue(job.queue()) == null && errors.stream().noneMatch(e -> e.field().equals("job.queue"))) {
-      errors.add(new FieldError("job.queue", "unknown queue '" + abbreviate(job.queue()) + "'; known queues: " + knownQueues()));
-    }
     for (FieldError e : spec.validate(settings.maxPayload())) {
       // Fields whose type was wrong were reported above; only add what only the spec can see.
       if (errors.stream().noneMatch(x -> x.field().equals(e.field()))
           && !(job == null && e.field().equals("job") && present(body.get("job")) != null)) {
         errors.add(e);
       }
+    }
+    if (job != null && settings.queue(job.queue()) == null && errors.stream().noneMatch(e -> e.field().equals("job.queue"))) {
+      errors.add(new FieldError("job.queue", "unknown queue '" + abbreviate(job.queue()) + "'; known queues: " + knownQueues()));
     }
     if (!errors.isEmpty()) {
       throw invalid(errors);

@@ -19,6 +19,7 @@ import dev.slotted.orchestrator.schedule.ScheduleState;
 import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.protocol.FieldError;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +73,7 @@ final class ScheduleRoutes {
   }
 
   private CompletionStage<HttpResponse> create(JsonNode body) {
-    Instant now = ctx.clock().instant();
+    Instant now = now();
     ScheduleSpec spec = requests.parse(body, null).spec();
     return schedules.create(spec, now).thenApply(s -> HttpApi.json(StatusCodes.CREATED, ScheduleJson.schedule(s, now, true)));
   }
@@ -83,18 +84,18 @@ final class ScheduleRoutes {
       params.keySet().forEach(k -> errors.add(new FieldError(k, "unknown query parameter; this list takes none")));
       throw new ProblemException(Problem.validation(errors));
     }
-    Instant now = ctx.clock().instant();
+    Instant now = now();
     return schedules.list().thenApply(all -> HttpApi.json(StatusCodes.OK,
         Json.list(all, null, s -> ScheduleJson.schedule(s, now, false))));
   }
 
   private CompletionStage<HttpResponse> show(String name) {
-    Instant now = ctx.clock().instant();
+    Instant now = now();
     return existing(name).thenApply(s -> HttpApi.json(StatusCodes.OK, ScheduleJson.schedule(s, now, true)));
   }
 
   private CompletionStage<HttpResponse> replace(String name, JsonNode body) {
-    Instant now = ctx.clock().instant();
+    Instant now = now();
     checkName(name);
     ScheduleRequests.Parsed parsed = requests.parse(body, name);
     // Without "paused" in the body the schedule stays paused or running as it is.
@@ -107,18 +108,18 @@ final class ScheduleRoutes {
 
   private CompletionStage<HttpResponse> remove(String name) {
     checkName(name);
-    return schedules.delete(name, ctx.clock().instant()).thenApply(d -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT));
+    return schedules.delete(name, now()).thenApply(d -> HttpResponse.create().withStatus(StatusCodes.NO_CONTENT));
   }
 
   private CompletionStage<HttpResponse> change(String name, BiFunction<String, Instant, CompletionStage<ScheduleState>> op) {
     checkName(name);
-    Instant now = ctx.clock().instant();
+    Instant now = now();
     return op.apply(name, now).thenApply(s -> HttpApi.json(StatusCodes.OK, ScheduleJson.schedule(s, now, true)));
   }
 
   private CompletionStage<HttpResponse> trigger(String name) {
     checkName(name);
-    return schedules.trigger(name, ctx.store(), ctx.clock().instant()).thenApply(s -> {
+    return schedules.trigger(name, ctx.store(), now()).thenApply(s -> {
       if (s.created()) {
         ctx.metrics().scheduleFired(name);
         api.wake(Set.of(s.job().partition()));
@@ -136,7 +137,7 @@ final class ScheduleRoutes {
         errors.add(new FieldError(e.getKey(), "given " + e.getValue().size() + " times; give it once"));
       }
     }
-    Instant from = ctx.clock().instant();
+    Instant from = now();
     String f = HttpApi.one(params, "from");
     if (f != null) {
       from = ScheduleRequests.parseInstant(f, "from", errors);
@@ -161,6 +162,11 @@ final class ScheduleRoutes {
     int n = count;
     return existing(name).thenApply(s -> HttpApi.json(StatusCodes.OK,
         ScheduleJson.next(s.spec(), start, FireTimes.next(s.spec(), start, n))));
+  }
+
+  /** Schedule times are kept to the millisecond, like every other time of the API. */
+  private Instant now() {
+    return ctx.clock().instant().truncatedTo(ChronoUnit.MILLIS);
   }
 
   private CompletionStage<ScheduleState> existing(String name) {

@@ -10,6 +10,7 @@ import dev.slotted.protocol.ValidationException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -218,7 +219,7 @@ public final class Schedules implements AutoCloseable {
         return CompletableFuture.completedFuture(new FireResult(name, List.of(), Optional.empty(), false, null));
       }
       ScheduleState state = v.state().get();
-      Instant now = clock.instant();
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       Misfire.Plan plan = ScheduleFiring.plan(state, now, scheduleSettings);
       if (plan.fires().isEmpty() && plan.latestMissed().isEmpty()) {
         return CompletableFuture.completedFuture(new FireResult(name, List.of(), nextFire(state, now), false, null));
