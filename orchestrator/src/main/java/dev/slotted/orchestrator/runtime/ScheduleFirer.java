@@ -2,6 +2,7 @@ package dev.slotted.orchestrator.runtime;
 
 import dev.slotted.orchestrator.clock.Membership;
 import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.schedule.FirePass;
 import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Submitted;
@@ -53,7 +54,7 @@ public final class ScheduleFirer extends AbstractBehavior<ScheduleFirer.Command>
     INSTANCE
   }
 
-  private record PassDone(Schedules.PassResult result, Throwable error) implements Command {}
+  private record PassDone(FirePass.PassResult result, Throwable error) implements Command {}
 
   private final Schedules schedules;
   private final JobStore store;
@@ -164,9 +165,9 @@ public final class ScheduleFirer extends AbstractBehavior<ScheduleFirer.Command>
     return this;
   }
 
-  private void report(Schedules.PassResult result) {
+  private void report(FirePass.PassResult result) {
     Set<Integer> partitions = new HashSet<>();
-    for (Schedules.FireResult r : result.results()) {
+    for (FirePass.FireResult r : result.results()) {
       for (Submitted s : r.submitted()) {
         if (s.created()) {
           metrics.scheduleFired(r.name());

@@ -4,13 +4,11 @@ import dev.slotted.orchestrator.config.QueueSettings;
 import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Submitted;
-import dev.slotted.protocol.Job;
 import dev.slotted.protocol.NewJob;
 import dev.slotted.protocol.ValidationException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,11 +19,10 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.IntPredicate;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -57,22 +54,6 @@ public final class Schedules implements AutoCloseable {
     return "schedule:" + name;
   }
 
-  /**
-   * What one schedule's turn of the firer did.
-   *
-   * @param submitted the jobs submitted (created, or found by their key when a fire was replayed)
-   * @param nextFire the schedule's next fire time after this turn, if it is active
-   * @param stale another process changed the schedule meanwhile: nothing more was fired; try
-   *     again at once with the fresh state
-   * @param error why the turn stopped early, if it did (it is retried at the next turn)
-   */
-  public record FireResult(
-      String name, List<Submitted> submitted, Optional<Instant> nextFire, boolean stale, Throwable error) {
-    public FireResult {
-      submitted = List.copyOf(submitted);
-    }
-  }
-
   static final Duration READ_TIMEOUT = Duration.ofSeconds(10);
   /**
    * A write's reply normally comes within milliseconds, and a refused append is answered after the
@@ -86,6 +67,7 @@ public final class Schedules implements AutoCloseable {
   private final ScheduleSettings scheduleSettings;
   private final Settings settings;
   private final ConcurrentMap<String, ScheduleEntity.Versioned> cache = new ConcurrentHashMap<>();
+  private final FirePass firing;
 
   public Schedules(
       ActorRef<ScheduleEntities.Command> entities, Scheduler scheduler, JournalIndex index,
@@ -95,6 +77,7 @@ public final class Schedules implements AutoCloseable {
     this.index = Objects.requireNonNull(index, "index");
     this.scheduleSettings = Objects.requireNonNull(scheduleSettings, "scheduleSettings");
     this.settings = Objects.requireNonNull(settings, "settings");
+    this.firing = new FirePass(this, index, scheduleSettings, settings);
   }
 
   /**
@@ -203,108 +186,10 @@ public final class Schedules implements AutoCloseable {
 
   // ---- firing ----------------------------------------------------------------------------------
 
-  /**
-   * Fires what is due for one schedule ({@link ScheduleFiring#fireDue}): each job is submitted
-   * under the journal fence, and only while {@code clock} is before {@code closesAt} (the runner's
-   * window), then the fire is recorded. The returned stage never fails: problems are in {@link
-   * FireResult#error()}.
-   *
-   * @param journalSeq the schedule's highest journal sequence number, read just before
-   */
-  public CompletionStage<FireResult> fireDue(
-      String name, long journalSeq, JobStore store, Clock clock, Instant closesAt) {
-    List<Submitted> submitted = new CopyOnWriteArrayList<>();
-    return fresh(name, journalSeq).thenCompose(v -> {
-      if (v.state().isEmpty()) {
-        return CompletableFuture.completedFuture(new FireResult(name, List.of(), Optional.empty(), false, null));
-      }
-      ScheduleState state = v.state().get();
-      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-      Misfire.Plan plan = ScheduleFiring.plan(state, now, scheduleSettings);
-      if (plan.fires().isEmpty() && plan.latestMissed().isEmpty()) {
-        return CompletableFuture.completedFuture(new FireResult(name, List.of(), nextFire(state, now), false, null));
-      }
-      AtomicLong expected = new AtomicLong(v.sequenceNr());
-      ScheduleFiring.Jobs jobs = new ScheduleFiring.Jobs() {
-        @Override
-        public CompletionStage<Submitted> submit(NewJob job, Instant t) {
-          return index.fenced(name, expected.get(), () -> clock.instant().isBefore(closesAt),
-                  () -> store.submit(complete(job, name), t))
-              .thenApply(s -> {
-                submitted.add(s);
-                return s;
-              });
-        }
-
-        @Override
-        public CompletionStage<Optional<Job>> get(String id) {
-          return store.get(id);
-        }
-      };
-      QueueSettings qs = settings.queue(state.spec().job().queue());
-      int defaultMaxAttempts = qs == null ? NewJob.DEFAULT_MAX_ATTEMPTS : qs.maxAttempts();
-      return ScheduleFiring.fireDue(jobs, recorder(name, expected), state, now, scheduleSettings, defaultMaxAttempts)
-          .thenApply(outcomes -> new FireResult(name, submitted, nextFire(state, now), false, null));
-    }).exceptionally(e -> {
-      Throwable cause = unwrap(e);
-      if (cause instanceof JournalIndex.WindowClosedException) {
-        return new FireResult(name, submitted, Optional.empty(), false, null);
-      }
-      // Stale, or a write that lost a race or timed out: the next turn starts from the journal
-      // (a fire submitted but not recorded is fired again there, and its key finds the same job).
-      evict(name);
-      boolean stale = cause instanceof JournalIndex.StaleException || cause instanceof ScheduleConflictException;
-      return new FireResult(name, submitted, Optional.empty(), stale, stale ? null : cause);
-    });
-  }
-
-  /**
-   * What one pass of the firer did over the schedules this runner owns.
-   *
-   * @param nextFire the earliest next fire time among them
-   * @param again some schedule changed under the pass (or the window closed mid-pass): run again
-   */
-  public record PassResult(List<FireResult> results, Optional<Instant> nextFire, boolean again) {
-    public PassResult {
-      results = List.copyOf(results);
-    }
-  }
-
-  /**
-   * Fires, one schedule after the other, everything due among the schedules whose partition
-   * ({@link JobStore#partitionOf} of {@link #partitionKey}) {@code owns} accepts. Stops when the
-   * window closes. The returned stage fails only when the journal cannot be read.
-   */
-  public CompletionStage<PassResult> firePass(
-      java.util.function.IntPredicate owns, JobStore store, Clock clock, Instant closesAt) {
-    return index.versions().thenCompose(versions -> {
-      List<FireResult> results = new CopyOnWriteArrayList<>();
-      CompletionStage<Boolean> chain = CompletableFuture.completedFuture(false);
-      for (Map.Entry<String, Long> e : versions.entrySet()) {
-        if (!owns.test(store.partitionOf(partitionKey(e.getKey()), null))) {
-          continue;
-        }
-        chain = chain.thenCompose(again -> {
-          if (!clock.instant().isBefore(closesAt)) {
-            return CompletableFuture.completedFuture(true);
-          }
-          return fireDue(e.getKey(), e.getValue(), store, clock, closesAt).thenApply(r -> {
-            results.add(r);
-            return again || r.stale();
-          });
-        });
-      }
-      return chain.thenApply(again -> new PassResult(results,
-          results.stream().flatMap(r -> r.nextFire().stream()).min(Instant::compareTo), again));
-    });
-  }
-
-  /** The schedule's next fire time after {@code now}, when it is active. */
-  static Optional<Instant> nextFire(ScheduleState state, Instant now) {
-    if (!state.exists() || state.paused()) {
-      return Optional.empty();
-    }
-    return FireTimes.of(state.spec()).nextAfter(now);
+  /** One pass of this runner's firer over the schedules it owns (see {@link FirePass#run}). */
+  public CompletionStage<FirePass.PassResult> firePass(
+      IntPredicate owns, JobStore store, Clock clock, Instant closesAt) {
+    return firing.run(owns, store, clock, closesAt);
   }
 
   /**
@@ -323,29 +208,6 @@ public final class Schedules implements AutoCloseable {
         .withTimeout(job.timeout() != null ? job.timeout() : qs.timeout());
   }
 
-  /** Records fires in the entity, and follows its sequence number so the fence expects our own writes. */
-  private ScheduleFiring.FireRecorder recorder(String name, AtomicLong expected) {
-    return new ScheduleFiring.FireRecorder() {
-      @Override
-      public CompletionStage<ScheduleState> fired(Instant fireInstant, String jobId, boolean manual, Instant at) {
-        return track(ask(name, r -> new ScheduleEntity.RecordFire(fireInstant, jobId, manual, at, r), WRITE_TIMEOUT));
-      }
-
-      @Override
-      public CompletionStage<ScheduleState> skipped(Instant fireInstant, String reason, Instant at) {
-        return track(ask(name, r -> new ScheduleEntity.RecordSkip(fireInstant, reason, at, r), WRITE_TIMEOUT));
-      }
-
-      private CompletionStage<ScheduleState> track(CompletionStage<ScheduleState> written) {
-        return written.thenCompose(st -> versioned(name).thenApply(v -> {
-          expected.set(v.sequenceNr());
-          remember(name, v);
-          return st;
-        }));
-      }
-    };
-  }
-
   // ---- entity access ---------------------------------------------------------------------------
 
   /** Evicts this process's entity of the schedule: its next use replays the journal. */
@@ -359,7 +221,7 @@ public final class Schedules implements AutoCloseable {
   }
 
   /** A state at least as recent as journal sequence number {@code journalSeq}. */
-  private CompletionStage<ScheduleEntity.Versioned> fresh(String name, long journalSeq) {
+  CompletionStage<ScheduleEntity.Versioned> fresh(String name, long journalSeq) {
     if (journalSeq == 0) {
       // Never written: no entity is spawned for a name that does not exist.
       return CompletableFuture.completedFuture(ScheduleEntity.Versioned.NONE);
@@ -381,16 +243,16 @@ public final class Schedules implements AutoCloseable {
     });
   }
 
-  private void remember(String name, ScheduleEntity.Versioned v) {
+  void remember(String name, ScheduleEntity.Versioned v) {
     cache.merge(name, v, (old, neu) -> neu.sequenceNr() >= old.sequenceNr() ? neu : old);
   }
 
-  private CompletionStage<ScheduleEntity.Versioned> versioned(String name) {
+  CompletionStage<ScheduleEntity.Versioned> versioned(String name) {
     return AskPattern.ask(entities,
         r -> new ScheduleEntities.Forward(name, new ScheduleEntity.GetVersioned(r)), READ_TIMEOUT, scheduler);
   }
 
-  private <T> CompletionStage<T> ask(
+  <T> CompletionStage<T> ask(
       String name, Function<ActorRef<StatusReply<T>>, ScheduleEntity.Command> command, Duration timeout) {
     return AskPattern.askWithStatus(entities, r -> new ScheduleEntities.Forward(name, command.apply(r)), timeout, scheduler);
   }

@@ -87,7 +87,7 @@ class SchedulesAcrossProcessesTest {
     return stage.toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
-  private Schedules.PassResult pass(Schedules s) throws Exception {
+  private FirePass.PassResult pass(Schedules s) throws Exception {
     return await(s.firePass(p -> true, store, clock, Instant.MAX));
   }
 
@@ -95,7 +95,7 @@ class SchedulesAcrossProcessesTest {
     return await(store.list(new JobQuery("reports", null, 500, null))).items();
   }
 
-  private static List<String> keys(Schedules.PassResult r) {
+  private static List<String> keys(FirePass.PassResult r) {
     return r.results().stream().flatMap(x -> x.submitted().stream()).map(s -> s.job().idempotencyKey()).toList();
   }
 
@@ -104,7 +104,7 @@ class SchedulesAcrossProcessesTest {
     await(a.create(ScheduleSpec.every("tick", Duration.ofSeconds(1), JobTemplate.of("reports", "1")), clock.instant()));
     clock.set(T0.plusMillis(2_400));
 
-    Schedules.PassResult first = pass(b);
+    FirePass.PassResult first = pass(b);
 
     assertThat(keys(first)).containsExactly("schedule:tick:2026-06-01T10:00:01Z", "schedule:tick:2026-06-01T10:00:02Z");
     Job job = first.results().get(0).submitted().get(0).job();
@@ -119,7 +119,7 @@ class SchedulesAcrossProcessesTest {
     assertThat(paused.lastFire()).isEqualTo(T0.plusSeconds(2));
     clock.set(T0.plusMillis(6_400));
 
-    Schedules.PassResult whilePaused = pass(b);
+    FirePass.PassResult whilePaused = pass(b);
 
     assertThat(keys(whilePaused)).isEmpty();
     assertThat(whilePaused.nextFire()).isEmpty();
@@ -140,8 +140,8 @@ class SchedulesAcrossProcessesTest {
     for (int round = 1; round <= 3; round++) {
       clock.set(T0.plusSeconds(round * 3L).plusMillis(100));
       // Both think they own the schedule (as during a membership change).
-      CompletableFuture<Schedules.PassResult> fa = a.firePass(p -> true, store, clock, Instant.MAX).toCompletableFuture();
-      CompletableFuture<Schedules.PassResult> fb = b.firePass(p -> true, store, clock, Instant.MAX).toCompletableFuture();
+      CompletableFuture<FirePass.PassResult> fa = a.firePass(p -> true, store, clock, Instant.MAX).toCompletableFuture();
+      CompletableFuture<FirePass.PassResult> fb = b.firePass(p -> true, store, clock, Instant.MAX).toCompletableFuture();
       fa.get(20, TimeUnit.SECONDS);
       fb.get(20, TimeUnit.SECONDS);
     }
@@ -199,8 +199,8 @@ class SchedulesAcrossProcessesTest {
     await(a.create(ScheduleSpec.every("late", Duration.ofSeconds(1), JobTemplate.of("reports", "4")), clock.instant()));
     clock.set(T0.plusMillis(3_100));
 
-    Schedules.PassResult r = await(b.firePass(p -> true, store, clock, T0.plusSeconds(3)));
-    Schedules.PassResult notOwned = await(b.firePass(p -> false, store, clock, Instant.MAX));
+    FirePass.PassResult r = await(b.firePass(p -> true, store, clock, T0.plusSeconds(3)));
+    FirePass.PassResult notOwned = await(b.firePass(p -> false, store, clock, Instant.MAX));
 
     assertThat(keys(r)).isEmpty();
     assertThat(keys(notOwned)).isEmpty();
