@@ -11,7 +11,6 @@ import dev.slotted.orchestrator.metrics.Metrics;
 import dev.slotted.orchestrator.runtime.RunnerGuardian;
 import dev.slotted.orchestrator.schedule.DeclaredSchedules;
 import dev.slotted.orchestrator.schedule.ScheduleJournal;
-import dev.slotted.orchestrator.schedule.ScheduleRegistry;
 import dev.slotted.orchestrator.schedule.ScheduleSettings;
 import dev.slotted.orchestrator.schedule.ScheduleSpec;
 import dev.slotted.orchestrator.schedule.ScheduleState;
@@ -107,8 +106,9 @@ public final class SlottedApp implements AutoCloseable {
 
       Clock clock = Clock.systemUTC();
       schedules = Schedules.start(system, scheduleSettings, settings, clock);
-      // Opens the journal's database and pool now rather than in the first schedule's fire.
-      ScheduleRegistry.names(system).toCompletableFuture().join();
+      // Opens the journal and replays every schedule now rather than in the first pass of the
+      // firer, which after an outage has the most to do.
+      schedules.list().toCompletableFuture().join();
       applyDeclared(schedules, declared, clock);
       String runnerId = settings.nodeId() + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
       Membership.Assignment initial;

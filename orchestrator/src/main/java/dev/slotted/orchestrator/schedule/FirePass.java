@@ -14,6 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntPredicate;
@@ -31,12 +33,12 @@ public final class FirePass {
    *
    * @param submitted the jobs submitted (created, or found by their key when a fire was replayed)
    * @param nextFire the schedule's next fire time after this turn, if it is active
-   * @param stale another process changed the schedule meanwhile: nothing more was fired; try
-   *     again at once with the fresh state
+   * @param again run another turn at once: another process changed the schedule meanwhile, or
+   *     this turn resumed an older plan and more may be due since
    * @param error why the turn stopped early, if it did (it is retried at the next turn)
    */
   public record FireResult(
-      String name, List<Submitted> submitted, Optional<Instant> nextFire, boolean stale, Throwable error) {
+      String name, List<Submitted> submitted, Optional<Instant> nextFire, boolean again, Throwable error) {
     public FireResult {
       submitted = List.copyOf(submitted);
     }
@@ -46,6 +48,12 @@ public final class FirePass {
   private final JournalIndex index;
   private final ScheduleSettings scheduleSettings;
   private final Settings settings;
+  /**
+   * When the plan of a schedule whose turn did not complete was made. Its next turn plans as of
+   * that instant: which fire times count as missed (more than the misfire threshold late) is
+   * decided once, not again each time a window closes mid-plan.
+   */
+  private final ConcurrentMap<String, Instant> unfinishedPlans = new ConcurrentHashMap<>();
 
   FirePass(Schedules schedules, JournalIndex index, ScheduleSettings scheduleSettings, Settings settings) {
     this.schedules = schedules;
@@ -71,10 +79,14 @@ public final class FirePass {
       }
       ScheduleState state = v.state().get();
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
-      Misfire.Plan plan = ScheduleFiring.plan(state, now, scheduleSettings);
+      Instant planAt = planTime(name, now);
+      Misfire.Plan plan = ScheduleFiring.plan(state, planAt, scheduleSettings);
       if (plan.fires().isEmpty() && plan.latestMissed().isEmpty()) {
-        return CompletableFuture.completedFuture(new FireResult(name, List.of(), nextFire(state, now), false, null));
+        unfinishedPlans.remove(name);
+        return CompletableFuture.completedFuture(
+            new FireResult(name, List.of(), nextFire(state, now), planAt.isBefore(now), null));
       }
+      unfinishedPlans.putIfAbsent(name, planAt);
       AtomicLong expected = new AtomicLong(v.sequenceNr());
       ScheduleFiring.Jobs jobs = new ScheduleFiring.Jobs() {
         @Override
@@ -94,8 +106,12 @@ public final class FirePass {
       };
       QueueSettings qs = settings.queue(state.spec().job().queue());
       int defaultMaxAttempts = qs == null ? NewJob.DEFAULT_MAX_ATTEMPTS : qs.maxAttempts();
-      return ScheduleFiring.fireDue(jobs, recorder(name, expected), state, now, scheduleSettings, defaultMaxAttempts)
-          .thenApply(outcomes -> new FireResult(name, submitted, nextFire(state, now), false, null));
+      return ScheduleFiring.fireDue(jobs, recorder(name, expected), state, planAt, now, scheduleSettings,
+              defaultMaxAttempts)
+          .thenApply(outcomes -> {
+            unfinishedPlans.remove(name);
+            return new FireResult(name, submitted, nextFire(state, now), planAt.isBefore(now), null);
+          });
     }).exceptionally(e -> {
       Throwable cause = Schedules.unwrap(e);
       if (cause instanceof JournalIndex.WindowClosedException) {
@@ -141,13 +157,27 @@ public final class FirePass {
           }
           return fireDue(e.getKey(), e.getValue(), store, clock, closesAt).thenApply(r -> {
             results.add(r);
-            return again || r.stale();
+            return again || r.again();
           });
         });
       }
       return chain.thenApply(again -> new PassResult(results,
           results.stream().flatMap(r -> r.nextFire().stream()).min(Instant::compareTo), again));
     });
+  }
+
+  /** When to plan a schedule's turn: now, or when its unfinished plan was made. */
+  private Instant planTime(String name, Instant now) {
+    Instant unfinished = unfinishedPlans.get(name);
+    if (unfinished == null) {
+      return now;
+    }
+    if (unfinished.isBefore(now.minus(scheduleSettings.misfireThreshold())) || unfinished.isAfter(now)) {
+      // Left over from long ago (the schedule was owned elsewhere meanwhile): plan afresh.
+      unfinishedPlans.remove(name);
+      return now;
+    }
+    return unfinished;
   }
 
   /** The schedule's next fire time after {@code now}, when it is active. */

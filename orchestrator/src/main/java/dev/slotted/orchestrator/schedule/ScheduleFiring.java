@@ -131,7 +131,19 @@ public final class ScheduleFiring {
   public static CompletionStage<List<Outcome>> fireDue(
       Jobs store, FireRecorder recorder, ScheduleState state, Instant now,
       ScheduleSettings settings, int defaultMaxAttempts) {
-    Misfire.Plan plan = plan(state, now, settings);
+    return fireDue(store, recorder, state, now, now, settings, defaultMaxAttempts);
+  }
+
+  /**
+   * As {@link #fireDue(Jobs, FireRecorder, ScheduleState, Instant, ScheduleSettings, int)}, with
+   * the plan made as of {@code planAt} (at or before {@code now}): a plan that was cut short (its
+   * runner's window closed) is resumed as it was made, so a fire time that was on time then is not
+   * counted as missed because it waited for the next window.
+   */
+  public static CompletionStage<List<Outcome>> fireDue(
+      Jobs store, FireRecorder recorder, ScheduleState state, Instant planAt, Instant now,
+      ScheduleSettings settings, int defaultMaxAttempts) {
+    Misfire.Plan plan = plan(state, planAt, settings);
     List<Outcome> outcomes = new ArrayList<>();
     ScheduleSpec spec = state.spec();
     CompletionStage<Optional<String>> chain = CompletableFuture.completedFuture(state.previousJobId());

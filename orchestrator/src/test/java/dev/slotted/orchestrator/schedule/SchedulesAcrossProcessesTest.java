@@ -8,10 +8,13 @@ import com.typesafe.config.ConfigFactory;
 import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.store.JobQuery;
 import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.orchestrator.store.StoreException;
 import dev.slotted.orchestrator.store.Submitted;
 import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
 import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
 import dev.slotted.protocol.Job;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -206,6 +209,43 @@ class SchedulesAcrossProcessesTest {
     assertThat(keys(notOwned)).isEmpty();
     assertThat(jobs()).isEmpty();
     assertThat(keys(pass(b))).hasSize(3);
+  }
+
+  @Test
+  void aPlanCutShortIsResumedAsItWasMadeSoItsOnTimeFireTimesAreNotSkipped() throws Exception {
+    await(a.create(ScheduleSpec.every("resumed", Duration.ofSeconds(1), JobTemplate.of("reports", "5"))
+        .withMisfire(MisfirePolicy.SKIP), clock.instant()));
+    Instant x = T0.plusSeconds(10);
+    // Planned 59.5s after x: x is on time (threshold 60s), x - 1s is missed and skipped.
+    clock.set(x.plusMillis(59_500));
+    AtomicBoolean failOnce = new AtomicBoolean(true);
+    JobStore flaky = (JobStore) Proxy.newProxyInstance(JobStore.class.getClassLoader(), new Class<?>[] {JobStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("submit") && failOnce.getAndSet(false)) {
+            return CompletableFuture.failedFuture(new StoreException("the disk hiccuped"));
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+
+    FirePass.PassResult cut = await(b.firePass(p -> true, flaky, clock, Instant.MAX));
+
+    assertThat(cut.results()).singleElement().satisfies(r -> assertThat(r.error()).isInstanceOf(StoreException.class));
+    assertThat(jobs()).isEmpty();
+    // The next pass comes when x is more than the threshold late; x was on time when it was planned.
+    clock.set(x.plusMillis(60_500));
+    FirePass.PassResult resumed = pass(b);
+    assertThat(resumed.again()).as("more may be due since the plan was made").isTrue();
+    pass(b);
+
+    List<String> keys = jobs().stream().map(Job::idempotencyKey).sorted().toList();
+    // x .. x+60s fired; x - 1s (missed when planned) was skipped, as the skip policy says.
+    assertThat(keys).hasSize(61).contains("schedule:resumed:2026-06-01T10:00:10Z", "schedule:resumed:2026-06-01T10:01:10Z")
+        .doesNotContain("schedule:resumed:2026-06-01T10:00:09Z");
+    assertThat(await(a.get("resumed")).orElseThrow().lastFire()).isEqualTo(x.plusSeconds(60));
   }
 
   /** A UTC clock the test sets. */
