@@ -3,11 +3,18 @@ package dev.slotted.orchestrator.app;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.slotted.orchestrator.clock.Membership;
+import dev.slotted.orchestrator.config.ConfigError;
 import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.http.ApiContext;
 import dev.slotted.orchestrator.http.HttpApi;
 import dev.slotted.orchestrator.metrics.Metrics;
 import dev.slotted.orchestrator.runtime.RunnerGuardian;
+import dev.slotted.orchestrator.schedule.DeclaredSchedules;
+import dev.slotted.orchestrator.schedule.ScheduleJournal;
+import dev.slotted.orchestrator.schedule.ScheduleSettings;
+import dev.slotted.orchestrator.schedule.ScheduleSpec;
+import dev.slotted.orchestrator.schedule.ScheduleState;
+import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
 import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
@@ -21,6 +28,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
@@ -79,14 +88,20 @@ public final class SlottedApp implements AutoCloseable {
     PidRegistry pids = PidRegistry.open(Path.of(config.getString("slotted.workers.pid-dir")));
     HandlerRegistry handlers = HandlerRegistry.fromConfig(config, pids);
 
+    ScheduleSettings scheduleSettings = ScheduleSettings.fromConfig(config);
+    List<ScheduleSpec> declared = declaredSchedules(config, settings, scheduleSettings);
+    // The journal's tables exist before the ActorSystem (and its persistence plugin) starts.
+    ScheduleJournal.ensureSchema(scheduleSettings.journalPath());
+
     metrics.declareQueues(settings.queues().keySet());
     long graceMs = settings.shutdownGrace().toMillis();
     Config systemConfig = ConfigFactory.parseString(
             "pekko.coordinated-shutdown.phases.service-requests-done.timeout = " + (graceMs + 20_000) + "ms")
-        .withFallback(config);
+        .withFallback(ScheduleJournal.configure(config));
     ActorSystem<RootGuardian.Command> system = ActorSystem.create(RootGuardian.create(), "slotted", systemConfig);
     Readiness.Flags readiness = Readiness.flags(system.classicSystem());
     JobStore store = null;
+    Schedules schedules = null;
     try {
       PekkoManagement.get(system.classicSystem()).start().toCompletableFuture().join();
       Executor jdbc = system.dispatchers().lookup(DispatcherSelector.fromConfig("slotted.store.dispatcher"));
@@ -98,6 +113,11 @@ public final class SlottedApp implements AutoCloseable {
       reapOrphans(pids);
 
       Clock clock = Clock.systemUTC();
+      schedules = Schedules.start(system, scheduleSettings, settings, clock);
+      // Opens the journal and replays every schedule now rather than in the first pass of the
+      // firer, which after an outage has the most to do.
+      schedules.list().toCompletableFuture().join();
+      applyDeclared(schedules, declared, clock);
       String runnerId = settings.nodeId() + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
       Membership.Assignment initial;
       if (settings.tdma().dynamicMembership()) {
@@ -110,16 +130,18 @@ public final class SlottedApp implements AutoCloseable {
       metrics.registerCounterSource(Metrics.WORKER_RESTARTS, restarts::restarts);
       Behavior<dev.slotted.protocol.WorkerProtocol.Command> supervisor =
           WorkerSupervisor.create(workerSettings, handlers, clock, restarts);
-      RunnerGuardian.Deps deps = new RunnerGuardian.Deps(settings, store, supervisor, clock, metrics, runnerId, initial, readiness);
+      RunnerGuardian.Deps deps = new RunnerGuardian.Deps(
+          settings, store, supervisor, clock, metrics, runnerId, initial, readiness, schedules);
       ActorRef<RunnerGuardian.Command> runner = AskPattern.<RootGuardian.Command, ActorRef<RunnerGuardian.Command>>ask(
               system, r -> new RootGuardian.StartRunner(deps, r), Duration.ofSeconds(10), system.scheduler())
           .toCompletableFuture().join();
 
       JobStore s = store;
+      Schedules sch = schedules;
       ApiContext api = new ApiContext(store, settings, clock,
           partitions -> runner.tell(new RunnerGuardian.Submitted(partitions)),
           () -> RunnerViews.fromStore(s, clock),
-          metrics::scrape, Path.of(config.getString("slotted.workers.log-dir")));
+          metrics::scrape, Path.of(config.getString("slotted.workers.log-dir")), schedules, metrics);
       ServerBinding binding = HttpApi.start(system, api).toCompletableFuture().join();
 
       CoordinatedShutdown cs = CoordinatedShutdown.get(system.classicSystem());
@@ -129,6 +151,7 @@ public final class SlottedApp implements AutoCloseable {
               settings.shutdownGrace().plusSeconds(15), system.scheduler()));
       cs.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "store-close", () -> {
         s.close();
+        sch.close();
         metrics.close();
         return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
       });
@@ -142,6 +165,9 @@ public final class SlottedApp implements AutoCloseable {
         store.close();
       }
       system.terminate();
+      if (schedules != null) {
+        schedules.close();
+      }
       throw e;
     }
   }
@@ -168,6 +194,43 @@ public final class SlottedApp implements AutoCloseable {
           throw e;
         }
       }
+    }
+  }
+
+  /**
+   * {@code slotted.schedules.declared}, checked before anything starts: a bad entry or a queue that
+   * is not configured fails the start with the key and the value.
+   */
+  private static List<ScheduleSpec> declaredSchedules(Config config, Settings settings, ScheduleSettings ss) {
+    List<ScheduleSpec> declared;
+    try {
+      declared = DeclaredSchedules.fromConfig(config, ss.maxPayloadBytes());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigError(e.getMessage(), e);
+    }
+    for (int i = 0; i < declared.size(); i++) {
+      String queue = declared.get(i).job().queue();
+      if (settings.queue(queue) == null) {
+        throw new ConfigError(DeclaredSchedules.KEY + "[" + i + "].job.queue", queue,
+            "no such queue; known queues: " + (settings.queues().isEmpty() ? "(none configured)"
+                : String.join(", ", settings.queues().keySet())));
+      }
+    }
+    return declared;
+  }
+
+  /**
+   * Creates or updates the declared schedules. The declared {@code paused} only applies when the
+   * schedule is created: an operator's later pause or resume survives restarts.
+   */
+  private static void applyDeclared(Schedules schedules, List<ScheduleSpec> declared, Clock clock) {
+    for (ScheduleSpec spec : declared) {
+      Optional<ScheduleState> current = schedules.get(spec.name()).toCompletableFuture().join();
+      ScheduleSpec wanted = current.map(c -> spec.withPaused(c.paused())).orElse(spec);
+      schedules.upsert(wanted, clock.instant()).toCompletableFuture().join();
+    }
+    if (!declared.isEmpty()) {
+      LOG.info("Declared schedules applied: {}", declared.stream().map(ScheduleSpec::name).toList());
     }
   }
 

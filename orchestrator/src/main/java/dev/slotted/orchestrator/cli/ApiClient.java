@@ -72,6 +72,16 @@ final class ApiClient {
         .POST(jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody)));
   }
 
+  Response put(String path, String jsonBody) {
+    return send(request(path)
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(jsonBody)));
+  }
+
+  Response delete(String path) {
+    return send(request(path).DELETE());
+  }
+
   /** A path segment, percent-encoded (ids are opaque). */
   static String segment(String s) {
     return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");

@@ -1,6 +1,12 @@
 package dev.slotted.orchestrator.cli;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -136,6 +142,38 @@ abstract class ClientCommand implements Callable<Integer> {
       return (ms % 1000 == 0 ? String.valueOf(ms / 1000) : String.format(java.util.Locale.ROOT, "%.1f", ms / 1000.0)) + "s";
     }
     return d.toString().substring(2).toLowerCase(java.util.Locale.ROOT);
+  }
+
+  /** A {@code --payload} value: JSON text, {@code @FILE}, or {@code @-} for stdin; exit 2 when it is not JSON. */
+  static JsonNode readPayload(String payload) {
+    String json;
+    String source = "--payload";
+    if (payload.startsWith("@")) {
+      String file = payload.substring(1);
+      try {
+        if (file.equals("-")) {
+          source = "the payload on stdin";
+          InputStream in = System.in;
+          json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } else {
+          source = "the payload file " + file;
+          json = Files.readString(Path.of(file), StandardCharsets.UTF_8);
+        }
+      } catch (IOException e) {
+        throw new InputError("cannot read the payload file " + file + ": " + e.getMessage());
+      }
+    } else {
+      json = payload;
+    }
+    try {
+      JsonNode n = ApiClient.MAPPER.readTree(json);
+      if (n == null || n.isMissingNode()) {
+        throw new InputError(source + " is empty; give a JSON value such as {\"day\": \"2026-11-22\"}");
+      }
+      return n;
+    } catch (JsonProcessingException e) {
+      throw new InputError(source + " is not valid JSON: " + e.getOriginalMessage());
+    }
   }
 
   /** The next-page hint under a list, when there is one. */

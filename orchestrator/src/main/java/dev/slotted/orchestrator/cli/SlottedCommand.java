@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
         RequeueCommand.class,
         QueuesCommand.class,
         RunnersCommand.class,
+        ScheduleCommand.class,
         CommandLine.HelpCommand.class})
 public final class SlottedCommand implements Runnable {
 

@@ -1,13 +1,6 @@
 package dev.slotted.orchestrator.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -61,7 +54,7 @@ final class SubmitCommand extends ClientCommand {
     ObjectNode body = ApiClient.MAPPER.createObjectNode();
     body.put("queue", queue);
     if (payload != null) {
-      body.set("payload", payloadJson());
+      body.set("payload", readPayload(payload));
     }
     if (priority != null) {
       body.put("priority", priority);
@@ -98,36 +91,5 @@ final class SubmitCommand extends ClientCommand {
             + (state != null && state.equals("scheduled") ? ", runs at " + text(job, "runAt") : "") + ")");
       }
     });
-  }
-
-  private JsonNode payloadJson() {
-    String json;
-    String source = "--payload";
-    if (payload.startsWith("@")) {
-      String file = payload.substring(1);
-      try {
-        if (file.equals("-")) {
-          source = "the payload on stdin";
-          InputStream in = System.in;
-          json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } else {
-          source = "the payload file " + file;
-          json = Files.readString(Path.of(file), StandardCharsets.UTF_8);
-        }
-      } catch (IOException e) {
-        throw new InputError("cannot read the payload file " + file + ": " + e.getMessage());
-      }
-    } else {
-      json = payload;
-    }
-    try {
-      JsonNode n = ApiClient.MAPPER.readTree(json);
-      if (n == null || n.isMissingNode()) {
-        throw new InputError(source + " is empty; give a JSON value such as {\"day\": \"2026-11-22\"}");
-      }
-      return n;
-    } catch (JsonProcessingException e) {
-      throw new InputError(source + " is not valid JSON: " + e.getOriginalMessage());
-    }
   }
 }

@@ -1,6 +1,8 @@
 package dev.slotted.orchestrator.http;
 
 import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.orchestrator.store.JobStore;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,6 +21,8 @@ import java.util.function.Supplier;
  * @param runners the slot table for {@code GET /api/v1/runners}
  * @param metricsText the Prometheus text for {@code GET /metrics}
  * @param logDir {@code slotted.workers.log-dir}: attempt logs live at {@code <logDir>/<jobId>/<n>.log}
+ * @param schedules the schedules for {@code /api/v1/schedules}; null: those routes answer 503
+ * @param metrics counts the jobs that schedule triggers submit
  */
 public record ApiContext(
     JobStore store,
@@ -27,7 +31,15 @@ public record ApiContext(
     Consumer<Set<Integer>> onSubmitted,
     Supplier<CompletionStage<List<RunnerView>>> runners,
     Supplier<String> metricsText,
-    Path logDir) {
+    Path logDir,
+    Schedules schedules,
+    Metrics metrics) {
+
+  /** Without schedules. */
+  public ApiContext(JobStore store, Settings settings, Clock clock, Consumer<Set<Integer>> onSubmitted,
+      Supplier<CompletionStage<List<RunnerView>>> runners, Supplier<String> metricsText, Path logDir) {
+    this(store, settings, clock, onSubmitted, runners, metricsText, logDir, null, Metrics.noop());
+  }
 
   public ApiContext {
     Objects.requireNonNull(store, "store");
@@ -37,5 +49,6 @@ public record ApiContext(
     Objects.requireNonNull(runners, "runners");
     Objects.requireNonNull(metricsText, "metricsText");
     Objects.requireNonNull(logDir, "logDir");
+    Objects.requireNonNull(metrics, "metrics");
   }
 }

@@ -14,12 +14,14 @@ import static org.apache.pekko.http.javadsl.server.Directives.path;
 import static org.apache.pekko.http.javadsl.server.Directives.pathEnd;
 import static org.apache.pekko.http.javadsl.server.Directives.pathPrefix;
 import static org.apache.pekko.http.javadsl.server.Directives.post;
-import static org.apache.pekko.http.javadsl.server.Directives.reject;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.integerSegment;
 import static org.apache.pekko.http.javadsl.server.PathMatchers.segment;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.slotted.orchestrator.schedule.ScheduleConflictException;
+import dev.slotted.orchestrator.schedule.ScheduleExistsException;
+import dev.slotted.orchestrator.schedule.ScheduleNotFoundException;
 import dev.slotted.orchestrator.store.JobConflictException;
 import dev.slotted.orchestrator.store.JobNotFoundException;
 import dev.slotted.orchestrator.store.JobQuery;
@@ -46,6 +48,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
@@ -88,6 +91,7 @@ public final class HttpApi {
   private final ApiContext ctx;
   private final ActorSystem<?> system;
   private final JobRequests requests;
+  private final ScheduleRoutes scheduleRoutes;
   /** {@code "Bearer <token>"} as bytes, or null when no token is configured. */
   private final byte[] expectedAuthorization;
 
@@ -95,6 +99,7 @@ public final class HttpApi {
     this.ctx = ctx;
     this.system = system;
     this.requests = new JobRequests(ctx.settings());
+    this.scheduleRoutes = new ScheduleRoutes(this, ctx);
     String token = ctx.settings().http().authToken();
     this.expectedAuthorization =
         token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
@@ -119,12 +124,9 @@ public final class HttpApi {
             scheduleRoutes())))))));
   }
 
-  /**
-   * The seam for {@code /api/v1/schedules...} (DESIGN §6, §7). They live under the same auth,
-   * rejection and exception handling; reuse {@link Problem}, {@link Json} and {@link #jsonBody}.
-   */
+  /** {@code /api/v1/schedules...} (DESIGN §6, §7), under the same auth, rejection and error handling. */
   private Route scheduleRoutes() {
-    return reject();
+    return pathPrefix("schedules", scheduleRoutes::route);
   }
 
   // ---- jobs ------------------------------------------------------------------------------------
@@ -324,7 +326,7 @@ public final class HttpApi {
   }
 
   /** Completes with the handler's response; any failure, thrown or in the future, becomes a problem. */
-  private Route respond(Supplier<CompletionStage<HttpResponse>> work) {
+  Route respond(Supplier<CompletionStage<HttpResponse>> work) {
     CompletionStage<HttpResponse> f;
     try {
       f = work.get();
@@ -345,8 +347,16 @@ public final class HttpApi {
     if (e instanceof JobNotFoundException) {
       return Problem.notFound(e.getMessage()).toResponse();
     }
-    if (e instanceof JobConflictException) {
+    if (e instanceof JobConflictException || e instanceof ScheduleExistsException
+        || e instanceof ScheduleConflictException) {
       return Problem.conflict(e.getMessage()).toResponse();
+    }
+    if (e instanceof ScheduleNotFoundException) {
+      return Problem.notFound(e.getMessage()).toResponse();
+    }
+    if (e instanceof TimeoutException) {
+      LOG.warn("A schedule operation timed out: {}", e.toString());
+      return Problem.unavailable("the schedule journal did not answer in time; try again").toResponse();
     }
     if (e instanceof StoreException) {
       LOG.error("Store failure while handling a request", e);
@@ -380,7 +390,7 @@ public final class HttpApi {
         Json.bytes(Problem.ofStatus(r.status(), detail).toJson())));
   }
 
-  private void wake(Set<Integer> partitions) {
+  void wake(Set<Integer> partitions) {
     if (partitions.isEmpty()) {
       return;
     }
@@ -392,13 +402,13 @@ public final class HttpApi {
     }
   }
 
-  private static HttpResponse json(StatusCode status, JsonNode body) {
+  static HttpResponse json(StatusCode status, JsonNode body) {
     return HttpResponse.create().withStatus(status)
         .withEntity(HttpEntities.create(ContentTypes.APPLICATION_JSON, Json.bytes(body)));
   }
 
   /** A parameter's value; empty counts as absent ({@code ?queue=&state=} lists everything). */
-  private static String one(Map<String, List<String>> params, String name) {
+  static String one(Map<String, List<String>> params, String name) {
     List<String> v = params.get(name);
     return v == null || v.isEmpty() || v.get(0).isEmpty() ? null : v.get(0);
   }

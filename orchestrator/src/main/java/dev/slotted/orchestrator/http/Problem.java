@@ -73,6 +73,11 @@ public record Problem(String type, String title, int status, String detail, List
         "the job store could not complete the request; try again (the server log has the cause)", List.of());
   }
 
+  /** 503 for a dependency that did not answer (the detail says which). */
+  public static Problem unavailable(String detail) {
+    return new Problem(TYPE_BASE + "unavailable", "Service unavailable", 503, detail, List.of());
+  }
+
   public static Problem internal() {
     return new Problem(TYPE_BASE + "internal", "Internal server error", 500,
         "the server failed to handle the request (the server log has the cause)", List.of());

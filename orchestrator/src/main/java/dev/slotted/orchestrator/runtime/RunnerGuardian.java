@@ -10,6 +10,7 @@ import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.metrics.Metrics;
 import dev.slotted.orchestrator.reconcile.Reconciler;
 import dev.slotted.orchestrator.reconcile.ReconcilerSettings;
+import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Lease;
 import dev.slotted.protocol.WorkerProtocol;
@@ -32,7 +33,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The runner's guardian: spawns the WorkerSupervisor, the SlotClock, one Reconciler per partition,
- * the LeaseKeeper and the DuePoller, and routes the clock's windows to them with the partition
+ * the LeaseKeeper, the DuePoller and the ScheduleFirer, and routes the clock's windows to them with the partition
  * ownership of the cycle. It holds no business logic beyond that routing and the shutdown sequence.
  */
 public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Command> {
@@ -66,7 +67,11 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   private record ShutdownStep(String step, ActorRef<Done> replyTo, List<WorkerProtocol.RunningJob> interrupted)
       implements Command {}
 
-  /** Everything the runtime needs, built by the app (or a test). */
+  /**
+   * Everything the runtime needs, built by the app (or a test).
+   *
+   * @param schedules this process's schedules, fired by a {@link ScheduleFirer}; null: none
+   */
   public record Deps(
       Settings settings,
       JobStore store,
@@ -75,7 +80,15 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
       Metrics metrics,
       String runnerId,
       Membership.Assignment initial,
-      Readiness.Flags readiness) {}
+      Readiness.Flags readiness,
+      Schedules schedules) {
+
+    /** Without schedules. */
+    public Deps(Settings settings, JobStore store, Behavior<WorkerProtocol.Command> workerSupervisor, Clock clock,
+        Metrics metrics, String runnerId, Membership.Assignment initial, Readiness.Flags readiness) {
+      this(settings, store, workerSupervisor, clock, metrics, runnerId, initial, readiness, null);
+    }
+  }
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -84,10 +97,13 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   private final ActorRef<SlotClock.Command> slotClock;
   private final List<ActorRef<Reconciler.Command>> reconcilers = new ArrayList<>();
   private final ActorRef<LeaseKeeper.Command> leaseKeeper;
+  /** Null when the runner has no schedules. */
+  private final ActorRef<ScheduleFirer.Command> scheduleFirer;
   private final ActorSystem<?> system;
   private final SlotGate gate;
   private final int partitionCount;
   private Membership.Assignment assignment;
+  private boolean stopping;
 
   public static Behavior<Command> create(Deps deps) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RunnerGuardian(ctx, timers, deps)));
@@ -136,6 +152,13 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
         (index, count) -> clockRef().tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
     ctx.spawn(Housekeeper.create(deps.store(), s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
         "housekeeper");
+    if (deps.schedules() != null) {
+      ActorRef<Command> self = ctx.getSelf();
+      this.scheduleFirer = ctx.spawn(ScheduleFirer.create(deps.schedules(), deps.store(), deps.clock(), deps.metrics(),
+          partitionsWithJobs -> self.tell(new Submitted(partitionsWithJobs)), assignment), "schedule-firer");
+    } else {
+      this.scheduleFirer = null;
+    }
     ctx.spawn(DuePoller.create(deps.store(), List.copyOf(reconcilers), s.tdma().pollInterval(), deps.clock()), "due-poller");
     deps.readiness().clockRunning();
     ctx.getLog().info("Runner [{}] started: index [{}] of [{}], {} partitions, {} mode",
@@ -176,8 +199,14 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
       timers.cancel(CycleTick.INSTANCE);
       gate.closed();
       reconcilers.forEach(r -> r.tell(Reconciler.WindowClosed.INSTANCE));
+      if (scheduleFirer != null) {
+        scheduleFirer.tell(ScheduleFirer.WindowClosed.INSTANCE);
+      }
     } else if (event instanceof SlotClock.MembershipApplied m) {
       assignment = new Membership.Assignment(m.index(), m.count());
+      if (scheduleFirer != null) {
+        scheduleFirer.tell(new ScheduleFirer.AssignmentChanged(assignment));
+      }
       getContext().getLog().info("Cycle [{}]: now runner [{}] of [{}], owning partitions {}",
           m.cycle(), m.index(), m.count(), assignment.ownedPartitions(reconcilers.size()));
     }
@@ -189,6 +218,9 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
       reconcilers.get(p).tell(new Reconciler.WindowOpened(cycle, closesAt, assignment.owns(p)));
     }
     leaseKeeper.tell(new LeaseKeeper.WindowOpened(cycle));
+    if (scheduleFirer != null && !stopping) {
+      scheduleFirer.tell(new ScheduleFirer.WindowOpened(cycle, closesAt, assignment));
+    }
   }
 
   private Behavior<Command> onCycleTick() {
@@ -240,6 +272,11 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
 
   private Behavior<Command> onShutdown(Shutdown s) {
     deps.readiness().stopping();
+    // No more fires: a fire time not fired now is fired by another runner, or after the restart.
+    stopping = true;
+    if (scheduleFirer != null) {
+      scheduleFirer.tell(ScheduleFirer.WindowClosed.INSTANCE);
+    }
     getContext().getLog().info("Shutting down: no more claims; running attempts get [{}] to finish",
         deps.settings().shutdownGrace());
     getContext().pipeToSelf(flushAll(), (d, err) -> new ShutdownStep("drain", s.replyTo(), List.of()));

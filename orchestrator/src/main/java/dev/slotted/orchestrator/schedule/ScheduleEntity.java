@@ -12,14 +12,17 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.pattern.StatusReply;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.slf4j.event.Level;
 
 /**
@@ -34,7 +37,8 @@ import org.slf4j.event.Level;
  * <p>A write that fails (e.g. another process appended to the same schedule first, which the
  * journal's unique (persistence_id, sequence_number) refuses) restarts the entity with backoff;
  * the restart replays the journal, so the entity then sees the other writer's events. The command
- * that failed gets no reply: callers retry on timeout.
+ * whose write failed is then refused with {@link ScheduleConflictException}, so its caller can
+ * retry at once instead of waiting for a timeout.
  */
 public final class ScheduleEntity
     extends EventSourcedBehavior<ScheduleEntity.Command, ScheduleEntity.Event, ScheduleState> {
@@ -83,6 +87,18 @@ public final class ScheduleEntity
   /** The state; empty when there is no schedule of this name. */
   public record Get(ActorRef<Optional<ScheduleState>> replyTo) implements Command {}
 
+  /** The state with the sequence number of the last event it reflects (see {@link Versioned}). */
+  public record GetVersioned(ActorRef<Versioned> replyTo) implements Command {}
+
+  /**
+   * A state and the journal sequence number of the latest event applied to it. Another process
+   * may have appended events since: comparing {@code sequenceNr} with the journal's highest one
+   * tells whether this state is current.
+   */
+  public record Versioned(Optional<ScheduleState> state, long sequenceNr) {
+    public static final Versioned NONE = new Versioned(Optional.empty(), 0);
+  }
+
   /** Stops the entity (passivation); the next spawn replays the journal. */
   public enum Stop implements Command { INSTANCE }
 
@@ -106,8 +122,15 @@ public final class ScheduleEntity
 
   private final String name;
   private final int maxPayloadBytes;
+  private final ActorContext<Command> context;
+  /**
+   * Refuses the command whose event is being written, should the write fail. Kept outside the
+   * state on purpose: this object outlives the restart that a failed write causes (the restart
+   * rebuilds the state from the journal), and at most one write is in flight at a time.
+   */
+  private Runnable onWriteFailed;
 
-  private ScheduleEntity(String name, int maxPayloadBytes) {
+  private ScheduleEntity(ActorContext<Command> context, String name, int maxPayloadBytes) {
     // A conflict with another process's write is recovered by the restart: WARN, and ERROR only
     // when it keeps failing (the journal itself is broken).
     super(persistenceId(name),
@@ -116,13 +139,14 @@ public final class ScheduleEntity
             .withCriticalLogLevel(Level.ERROR, 5));
     this.name = name;
     this.maxPayloadBytes = maxPayloadBytes;
+    this.context = context;
   }
 
   public static Behavior<Command> create(String name, ScheduleSettings settings) {
     if (name == null || !ScheduleSpec.NAME.matcher(name).matches()) {
       throw new IllegalArgumentException("not a schedule name: " + name);
     }
-    return Behaviors.setup(ctx -> new ScheduleEntity(name, settings.maxPayloadBytes()));
+    return Behaviors.setup(ctx -> new ScheduleEntity(ctx, name, settings.maxPayloadBytes()));
   }
 
   public static PersistenceId persistenceId(String name) {
@@ -160,6 +184,7 @@ public final class ScheduleEntity
         .onCommand(RecordFire.class, this::onRecordFire)
         .onCommand(RecordSkip.class, this::onRecordSkip)
         .onCommand(Get.class, this::onGet)
+        .onCommand(GetVersioned.class, this::onGetVersioned)
         .onCommand(Stop.class, (s, c) -> Effect().stop())
         .build();
   }
@@ -187,8 +212,7 @@ public final class ScheduleEntity
     if (invalid.isPresent()) {
       return Effect().reply(c.replyTo(), StatusReply.error(invalid.get()));
     }
-    return Effect().persist(new Created(withAnchor(c.spec(), null, c.at()), c.at()))
-        .thenReply(c.replyTo(), StatusReply::success);
+    return write(new Created(withAnchor(c.spec(), null, c.at()), c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onUpdate(ScheduleState state, Update c) {
@@ -215,7 +239,7 @@ public final class ScheduleEntity
     if (next.equals(state.spec())) {
       return Effect().reply(replyTo, StatusReply.success(state));
     }
-    return Effect().persist(new Updated(next, at)).thenReply(replyTo, StatusReply::success);
+    return write(new Updated(next, at), replyTo, StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onPause(ScheduleState state, Pause c) {
@@ -225,7 +249,7 @@ public final class ScheduleEntity
     if (state.paused()) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Paused(c.at())).thenReply(c.replyTo(), StatusReply::success);
+    return write(new Paused(c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onResume(ScheduleState state, Resume c) {
@@ -235,14 +259,14 @@ public final class ScheduleEntity
     if (!state.paused()) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Resumed(c.at())).thenReply(c.replyTo(), StatusReply::success);
+    return write(new Resumed(c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onDelete(ScheduleState state, Delete c) {
     if (!state.exists()) {
       return Effect().reply(c.replyTo(), StatusReply.error(new ScheduleNotFoundException(name)));
     }
-    return Effect().persist(new Deleted(c.at())).thenReply(c.replyTo(), s -> StatusReply.ack());
+    return write(new Deleted(c.at()), c.replyTo(), s -> StatusReply.ack());
   }
 
   private Effect<Event, ScheduleState> onRecordFire(ScheduleState state, RecordFire c) {
@@ -252,8 +276,7 @@ public final class ScheduleEntity
     if (alreadyRecorded(state, c)) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Fired(c.fireInstant(), c.jobId(), c.manual(), c.at()))
-        .thenReply(c.replyTo(), StatusReply::success);
+    return write(new Fired(c.fireInstant(), c.jobId(), c.manual(), c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onRecordSkip(ScheduleState state, RecordSkip c) {
@@ -263,12 +286,35 @@ public final class ScheduleEntity
     if (!c.fireInstant().isAfter(state.cursor())) {
       return Effect().reply(c.replyTo(), StatusReply.success(state));
     }
-    return Effect().persist(new Skipped(c.fireInstant(), c.reason(), c.at()))
-        .thenReply(c.replyTo(), StatusReply::success);
+    return write(new Skipped(c.fireInstant(), c.reason(), c.at()), c.replyTo(), StatusReply::success);
   }
 
   private Effect<Event, ScheduleState> onGet(ScheduleState state, Get c) {
     return Effect().reply(c.replyTo(), state.exists() ? Optional.of(state) : Optional.empty());
+  }
+
+  private Effect<Event, ScheduleState> onGetVersioned(ScheduleState state, GetVersioned c) {
+    return Effect().reply(c.replyTo(), new Versioned(
+        state.exists() ? Optional.of(state) : Optional.empty(), lastSequenceNumber(context)));
+  }
+
+  /** Persists, then replies; a failed write is answered after the restart (see {@link #onWriteFailed}). */
+  private <T> Effect<Event, ScheduleState> write(
+      Event event, ActorRef<StatusReply<T>> replyTo, org.apache.pekko.japi.function.Function<ScheduleState, StatusReply<T>> reply) {
+    onWriteFailed = () -> replyTo.tell(StatusReply.error(new ScheduleConflictException(name)));
+    return Effect().persist(event).thenRun(() -> onWriteFailed = null).thenReply(replyTo, reply);
+  }
+
+  @Override
+  public SignalHandler<ScheduleState> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> {
+          if (onWriteFailed != null) {
+            onWriteFailed.run();
+            onWriteFailed = null;
+          }
+        })
+        .build();
   }
 
   // ---- helpers ---------------------------------------------------------------------------------

@@ -37,6 +37,30 @@ public final class ScheduleFiring {
     CompletionStage<ScheduleState> skipped(Instant fireInstant, String reason, Instant at);
   }
 
+  /**
+   * The two job-store operations firing needs. The runtime passes a fenced view of the store
+   * (see {@code Schedules}); tests and simple callers use {@link #of(JobStore)}.
+   */
+  public interface Jobs {
+    CompletionStage<Submitted> submit(NewJob job, Instant now);
+
+    CompletionStage<Optional<Job>> get(String id);
+
+    static Jobs of(JobStore store) {
+      return new Jobs() {
+        @Override
+        public CompletionStage<Submitted> submit(NewJob job, Instant now) {
+          return store.submit(job, now);
+        }
+
+        @Override
+        public CompletionStage<Optional<Job>> get(String id) {
+          return store.get(id);
+        }
+      };
+    }
+  }
+
   /** What became of one planned fire time. */
   public record Outcome(Instant fireInstant, Optional<Job> job, boolean created, String skipped) {
     public static Outcome fired(Instant t, Submitted s) {
@@ -79,6 +103,13 @@ public final class ScheduleFiring {
   public static CompletionStage<Outcome> fire(
       JobStore store, FireRecorder recorder, ScheduleSpec spec, Instant fireInstant, Instant now,
       int defaultMaxAttempts) {
+    return fire(Jobs.of(store), recorder, spec, fireInstant, now, defaultMaxAttempts);
+  }
+
+  /** {@link #fire(JobStore, FireRecorder, ScheduleSpec, Instant, Instant, int)} over {@link Jobs}. */
+  public static CompletionStage<Outcome> fire(
+      Jobs store, FireRecorder recorder, ScheduleSpec spec, Instant fireInstant, Instant now,
+      int defaultMaxAttempts) {
     return store.submit(jobFor(spec, fireInstant, defaultMaxAttempts), now)
         .thenCompose(s -> recorder.fired(fireInstant, s.job().id(), false, now)
             .thenApply(state -> Outcome.fired(fireInstant, s)));
@@ -93,7 +124,26 @@ public final class ScheduleFiring {
   public static CompletionStage<List<Outcome>> fireDue(
       JobStore store, FireRecorder recorder, ScheduleState state, Instant now,
       ScheduleSettings settings, int defaultMaxAttempts) {
-    Misfire.Plan plan = plan(state, now, settings);
+    return fireDue(Jobs.of(store), recorder, state, now, settings, defaultMaxAttempts);
+  }
+
+  /** {@link #fireDue(JobStore, FireRecorder, ScheduleState, Instant, ScheduleSettings, int)} over {@link Jobs}. */
+  public static CompletionStage<List<Outcome>> fireDue(
+      Jobs store, FireRecorder recorder, ScheduleState state, Instant now,
+      ScheduleSettings settings, int defaultMaxAttempts) {
+    return fireDue(store, recorder, state, now, now, settings, defaultMaxAttempts);
+  }
+
+  /**
+   * As {@link #fireDue(Jobs, FireRecorder, ScheduleState, Instant, ScheduleSettings, int)}, with
+   * the plan made as of {@code planAt} (at or before {@code now}): a plan that was cut short (its
+   * runner's window closed) is resumed as it was made, so a fire time that was on time then is not
+   * counted as missed because it waited for the next window.
+   */
+  public static CompletionStage<List<Outcome>> fireDue(
+      Jobs store, FireRecorder recorder, ScheduleState state, Instant planAt, Instant now,
+      ScheduleSettings settings, int defaultMaxAttempts) {
+    Misfire.Plan plan = plan(state, planAt, settings);
     List<Outcome> outcomes = new ArrayList<>();
     ScheduleSpec spec = state.spec();
     CompletionStage<Optional<String>> chain = CompletableFuture.completedFuture(state.previousJobId());
@@ -116,7 +166,7 @@ public final class ScheduleFiring {
   }
 
   private static CompletionStage<Outcome> fireOrSkip(
-      JobStore store, FireRecorder recorder, ScheduleSpec spec, Instant t, Instant now,
+      Jobs store, FireRecorder recorder, ScheduleSpec spec, Instant t, Instant now,
       int defaultMaxAttempts, Optional<String> previousJobId) {
     if (spec.overlap() == OverlapPolicy.ALLOW || previousJobId.isEmpty()) {
       return fire(store, recorder, spec, t, now, defaultMaxAttempts);

@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Arrays;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,8 +58,36 @@ public final class ScheduleJournal {
    * settings are seen.
    */
   public static Config configure(Config config) {
-    Path file = Path.of(config.getString("slotted.schedules.journal-path"));
-    return config.withValue(URL_KEY, ConfigValueFactory.fromAnyRef(jdbcUrl(file)));
+    Config c = config.withValue(URL_KEY, ConfigValueFactory.fromAnyRef(jdbcUrl(journalPath(config))));
+    // Keys of other libraries are set here rather than in our reference.conf: the fat jar
+    // concatenates every module's reference.conf, and a library's own default that comes later
+    // in the file would win (e.g. pekko.persistence.journal.plugin = "").
+    for (Map.Entry<String, Object> e : PLUGIN_SETTINGS.entrySet()) {
+      c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
+    }
+    return c;
+  }
+
+  private static final Map<String, Object> PLUGIN_SETTINGS = Map.of(
+      "pekko.persistence.journal.plugin", "jdbc-journal",
+      "pekko.persistence.snapshot-store.plugin", "jdbc-snapshot-store",
+      "jdbc-journal.use-shared-db", DATABASE,
+      // One connection: more concurrent batch inserts would only queue.
+      "jdbc-journal.parallelism", 1,
+      "jdbc-snapshot-store.use-shared-db", DATABASE,
+      "jdbc-read-journal.use-shared-db", DATABASE);
+
+  /**
+   * {@code slotted.schedules.journal-path}, or when it is empty {@code journal.db} beside the job
+   * store's file ({@code slotted.store.sqlite.path}), so a runner pointed at another database
+   * directory keeps its journal there too.
+   */
+  public static Path journalPath(Config config) {
+    String configured = config.getString("slotted.schedules.journal-path");
+    if (!configured.isBlank()) {
+      return Path.of(configured);
+    }
+    return Path.of(config.getString("slotted.store.sqlite.path")).resolveSibling("journal.db");
   }
 
   /** Application settings over the defaults, with the journal at {@code file}; for tests and tools. */

@@ -34,7 +34,7 @@ public record ScheduleSettings(
   public static ScheduleSettings fromConfig(Config config) {
     Config s = config.getConfig("slotted.schedules");
     return new ScheduleSettings(
-        Path.of(s.getString("journal-path")),
+        ScheduleJournal.journalPath(config),
         s.getInt("max-catch-up"),
         s.getDuration("misfire-threshold"),
         config.getInt("slotted.limits.max-payload"));

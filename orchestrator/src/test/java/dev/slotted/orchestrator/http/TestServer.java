@@ -1,8 +1,13 @@
 package dev.slotted.orchestrator.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.slotted.orchestrator.config.Settings;
+import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.schedule.ScheduleJournal;
+import dev.slotted.orchestrator.schedule.ScheduleSettings;
+import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.QueueCounts;
 import java.net.URI;
@@ -49,12 +54,15 @@ public final class TestServer implements AutoCloseable {
   public final URI base;
   /** Partitions the API asked to wake, in order. */
   public final List<Set<Integer>> woken;
+  /** Null unless started with {@link #startWithSchedules}. */
+  public final Schedules schedules;
   private final ServerBinding binding;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private TestServer(ActorTestKit kit, JobStore store, Settings settings, Path logDir, ServerBinding binding,
-      List<Set<Integer>> woken) {
+      List<Set<Integer>> woken, Schedules schedules) {
     this.woken = woken;
+    this.schedules = schedules;
     this.kit = kit;
     this.store = store;
     this.settings = settings;
@@ -65,24 +73,57 @@ public final class TestServer implements AutoCloseable {
 
   /** Starts a server; {@code extraHocon} overrides {@link #CONFIG}. */
   public static TestServer start(Path dir, String extraHocon, Function<Settings, JobStore> storeFactory) throws Exception {
-    Settings settings = Settings.fromConfig(ConfigFactory.parseString(extraHocon)
+    return start(dir, extraHocon, storeFactory, false);
+  }
+
+  /** A server whose schedules journal to {@code dir/journal.db} (nothing fires them: no runner). */
+  public static TestServer startWithSchedules(Path dir, String extraHocon, Function<Settings, JobStore> storeFactory)
+      throws Exception {
+    return start(dir, extraHocon, storeFactory, true);
+  }
+
+  private static TestServer start(Path dir, String extraHocon, Function<Settings, JobStore> storeFactory,
+      boolean withSchedules) throws Exception {
+    Config config = ConfigFactory.parseString(extraHocon)
         .withFallback(ConfigFactory.parseString(CONFIG))
         .withFallback(ConfigFactory.defaultReference())
-        .resolve());
+        .resolve();
+    Settings settings = Settings.fromConfig(config);
     JobStore store = storeFactory.apply(settings);
-    ActorTestKit kit = ActorTestKit.create();
     Path logDir = dir.resolve("logs");
     List<Set<Integer>> woken = new CopyOnWriteArrayList<>();
+    ActorTestKit kit;
+    Schedules schedules = null;
+    if (withSchedules) {
+      Path journal = dir.resolve("journal.db");
+      ScheduleJournal.ensureSchema(journal);
+      Config full = ScheduleJournal.configFor(journal, ConfigFactory.parseString("pekko.loglevel = WARNING")
+          .withFallback(config));
+      kit = ActorTestKit.create("api", full);
+      schedules = Schedules.start(kit.system(), ScheduleSettings.fromConfig(full), settings, Clock.systemUTC());
+    } else {
+      kit = ActorTestKit.create();
+    }
     ApiContext ctx = new ApiContext(store, settings, Clock.systemUTC(), woken::add,
         () -> CompletableFuture.completedFuture(List.of(RUNNER)),
         () -> "# TYPE slotted_jobs_submitted_total counter\nslotted_jobs_submitted_total{queue=\"reports\"} 1\n",
-        logDir);
+        logDir, schedules, Metrics.noop());
     ServerBinding binding = HttpApi.start(kit.system(), ctx).toCompletableFuture().get(10, TimeUnit.SECONDS);
-    return new TestServer(kit, store, settings, logDir, binding, woken);
+    return new TestServer(kit, store, settings, logDir, binding, woken, schedules);
   }
 
   public HttpResponse<String> get(String path, String... headers) throws Exception {
     return send(HttpRequest.newBuilder(base.resolve(path)).GET(), headers);
+  }
+
+  public HttpResponse<String> put(String path, String body, String... headers) throws Exception {
+    return send(HttpRequest.newBuilder(base.resolve(path))
+        .header("Content-Type", "application/json")
+        .PUT(HttpRequest.BodyPublishers.ofString(body)), headers);
+  }
+
+  public HttpResponse<String> delete(String path, String... headers) throws Exception {
+    return send(HttpRequest.newBuilder(base.resolve(path)).DELETE(), headers);
   }
 
   public HttpResponse<String> post(String path, String body, String... headers) throws Exception {
@@ -117,6 +158,9 @@ public final class TestServer implements AutoCloseable {
     } finally {
       kit.shutdownTestKit();
       store.close();
+      if (schedules != null) {
+        schedules.close();
+      }
     }
   }
 }

@@ -266,10 +266,13 @@ class ScheduleEntityTest {
     } finally {
       other.shutdownTestKit();
     }
-    // Ours still thinks it is running; its next write conflicts and gets no reply.
+    // Ours still thinks it is running; its next write conflicts, and once the entity has restarted
+    // (replaying the journal) the command is refused as a conflict, so the caller can retry at once.
     TestProbe<StatusReply<ScheduleState>> probe = kit.createTestProbe();
     mine.tell(new ScheduleEntity.RecordFire(Instant.parse("2026-06-01T10:01:00Z"), "j1", false, T0.plusSeconds(60), probe.ref()));
-    probe.expectNoMessage(Duration.ofMillis(500));
+    StatusReply<ScheduleState> refused = probe.receiveMessage(Duration.ofSeconds(10));
+    assertThat(refused.isError()).as("reply %s", refused).isTrue();
+    assertThat(refused.getError()).isInstanceOf(ScheduleConflictException.class);
     // After the backoff restart it has replayed the other system's Paused event.
     TestProbe<Optional<ScheduleState>> state = kit.createTestProbe();
     state.awaitAssert(Duration.ofSeconds(10), () -> {
