@@ -18,7 +18,7 @@ import java.util.function.LongSupplier;
  * mailbox and processing figures. Kamon is process-wide: every instance returned by {@code init}
  * shares one registry, and the first call's configuration wins.
  */
-public sealed interface Metrics extends AutoCloseable permits KamonMetrics, NoopMetrics {
+public interface Metrics extends AutoCloseable {
 
   String JOBS_SUBMITTED = "slotted_jobs_submitted_total";
   String JOBS_CLAIMED = "slotted_jobs_claimed_total";
