@@ -110,6 +110,10 @@ final class RaceWorker {
           }
         }
       }
+      // A breath between rounds: without it, on a loaded machine one process can hold SQLite's lock
+      // back to back and drain everything before the other's busy retry ever finds it free, and
+      // the race this test is about would not happen.
+      java.util.concurrent.locks.LockSupport.parkNanos(300_000);
       if (got.isEmpty() || random.nextInt(8) == 0) {
         try {
           store.reapExpired(p, Instant.now()).toCompletableFuture().join();
