@@ -100,6 +100,8 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   /** Null when the runner has no schedules. */
   private final ActorRef<ScheduleFirer.Command> scheduleFirer;
   private final ActorSystem<?> system;
+  private final ActorRef<Housekeeper.Command> housekeeper;
+  private final ActorRef<DuePoller.Command> duePoller;
   private final SlotGate gate;
   private final int partitionCount;
   private Membership.Assignment assignment;
@@ -150,7 +152,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.leaseKeeper = ctx.spawn(LeaseKeeper.create(deps.store(), workers, deps.runnerId(), rs.lease(),
         s.tdma().runnerTtl(), s.tdma().dynamicMembership(), assignment, deps.clock(), this::statusJson,
         (index, count) -> clockRef().tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
-    ctx.spawn(Housekeeper.create(deps.store(), s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
+    this.housekeeper = ctx.spawn(Housekeeper.create(deps.store(), s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
         "housekeeper");
     if (deps.schedules() != null) {
       ActorRef<Command> self = ctx.getSelf();
@@ -159,7 +161,8 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     } else {
       this.scheduleFirer = null;
     }
-    ctx.spawn(DuePoller.create(deps.store(), List.copyOf(reconcilers), s.tdma().pollInterval(), deps.clock()), "due-poller");
+    this.duePoller = ctx.spawn(
+        DuePoller.create(deps.store(), List.copyOf(reconcilers), s.tdma().pollInterval(), deps.clock()), "due-poller");
     deps.readiness().clockRunning();
     ctx.getLog().info("Runner [{}] started: index [{}] of [{}], {} partitions, {} mode",
         deps.runnerId(), assignment.index(), assignment.count(), partitions, s.tdma().enabled() ? "tdma" : "continuous");
@@ -272,6 +275,9 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
 
   private Behavior<Command> onShutdown(Shutdown s) {
     deps.readiness().stopping();
+    // Nothing polls or purges from now on (the store closes at the end of the shutdown).
+    getContext().stop(duePoller);
+    getContext().stop(housekeeper);
     // No more fires: a fire time not fired now is fired by another runner, or after the restart.
     stopping = true;
     if (scheduleFirer != null) {
