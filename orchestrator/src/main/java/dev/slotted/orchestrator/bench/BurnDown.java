@@ -91,6 +91,9 @@ public final class BurnDown {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** In rate mode, the first seconds of arrivals that are left out of the delay percentiles. */
+  static final Duration WARM_UP = Duration.ofSeconds(5);
+
   private final Options options;
   private final Function<Path, JobStore> openStore;
   private final Clock clock = Clock.systemUTC();
@@ -273,7 +276,10 @@ public final class BurnDown {
       List<RunnerRow> rows = store.runners(clock.instant()).toCompletableFuture().get();
       long published = rows.stream().filter(r -> r.statusJson() != null && r.statusJson().contains("busyRetries")).count();
       if (published >= options.runners()) {
-        return busyRetries(rows);
+        // One more round of heartbeats: a runner that published early may still have met the
+        // opening writes of one that started later.
+        Thread.sleep(2 * 1000 + 200);
+        return busyRetries(store.runners(clock.instant()).toCompletableFuture().get());
       }
       checkRunnersAlive();
       Thread.sleep(20);
@@ -309,11 +315,11 @@ public final class BurnDown {
          java.sql.ResultSet rs = st.executeQuery("""
              SELECT j.state, j.attempt_no, j.run_at, j.att_started_at, j.att_ended_at,
                     (SELECT min(a.started_at) FROM attempts a WHERE a.job_id = j.id) AS first_started
-             FROM jobs j WHERE j.queue = 'noop' ORDER BY j.id""")) {
-      // With --rate, the first tenth of the jobs is a warm-up (JIT, connection set-up) and stays
-      // out of the delay percentiles; every job still counts for lost and duplicates.
-      int warmUp = options.rate() > 0 ? options.jobs() / 10 : 0;
-      int row = 0;
+             FROM jobs j WHERE j.queue = 'noop' ORDER BY j.run_at""")) {
+      // With --rate, the jobs of the first WARM_UP seconds are a warm-up (JIT compilation of the
+      // runner's hot paths, connection set-up) and stay out of the delay percentiles; every job
+      // still counts for lost and duplicates.
+      long measuredFrom = Long.MIN_VALUE;
       while (rs.next()) {
         if ("succeeded".equals(rs.getString(1))) {
           succeeded++;
@@ -326,8 +332,12 @@ public final class BurnDown {
         }
         long first = rs.getLong(6);
         long firstAttempt = rs.wasNull() ? started : Math.min(first, started);
-        if (row++ >= warmUp) {
-          delays.add((firstAttempt - rs.getLong(3)) * 1_000_000L);
+        long due = rs.getLong(3);
+        if (measuredFrom == Long.MIN_VALUE) {
+          measuredFrom = options.rate() > 0 ? due + WARM_UP.toMillis() : due;
+        }
+        if (due >= measuredFrom) {
+          delays.add((firstAttempt - due) * 1_000_000L);
         }
         firstStart = Math.min(firstStart, firstAttempt);
         long ended = rs.getLong(5);

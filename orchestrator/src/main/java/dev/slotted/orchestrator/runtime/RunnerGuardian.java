@@ -121,7 +121,11 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.system = ctx.getSystem();
     // Every write of this process, from any caller (Reconcilers, API submits, the lease keeper),
     // starts only inside this runner's window.
-    this.gate = new SlotGate(deps.clock(), Duration.ofMillis(2));
+    // No write starts in the last guard of the window: a transaction begun there (a claim of
+    // hundreds of jobs, or the WAL checkpoint a commit may run) still ends before the next
+    // runner's window, which opens a guard after the end of this slot.
+    this.gate = new SlotGate(deps.clock(), deps.settings().tdma().guard().isZero()
+        ? Duration.ofMillis(2) : deps.settings().tdma().guard());
     deps.store().gateWrites(gate);
     Settings s = deps.settings();
     this.workers = ctx.spawn(deps.workerSupervisor(), "worker-supervisor");

@@ -220,9 +220,8 @@ final class SqliteDb implements AutoCloseable {
               + backoff.size() + " retries (another process holds the write lock)", e);
         }
         busyRetries.incrementAndGet();
-        if (LOG.isDebugEnabled()) {
-          LOG.debug("SQLITE_BUSY in [{}], retry [{}] in [{}]", op, retry + 1, backoff.get(retry));
-        }
+        // Rare by design (TDMA): each one is worth a line, to find who wrote outside its slot.
+        LOG.info("SQLITE_BUSY in [{}], retry [{}] in [{}]", op, retry + 1, backoff.get(retry));
         sleep(backoff.get(retry));
       }
     }
