@@ -148,6 +148,7 @@ public final class HttpApi {
     NewJob job = requests.parseOne(body, now);
     return ctx.store().submit(job, now).thenApply(s -> {
       if (s.created()) {
+        ctx.metrics().jobsSubmitted(s.job().queue(), 1);
         wake(Set.of(s.job().partition()));
       }
       return json(s.created() ? StatusCodes.CREATED : StatusCodes.OK, Json.job(s.job()));
@@ -158,6 +159,9 @@ public final class HttpApi {
     Instant now = ctx.clock().instant();
     List<NewJob> jobs = requests.parseBatch(body, now);
     return ctx.store().submitBatch(jobs, now).thenApply(list -> {
+      list.stream().filter(Submitted::created)
+          .collect(Collectors.groupingBy(x -> x.job().queue(), Collectors.counting()))
+          .forEach((queue, n) -> ctx.metrics().jobsSubmitted(queue, n.intValue()));
       wake(list.stream().filter(Submitted::created).map(s -> s.job().partition()).collect(Collectors.toSet()));
       return json(StatusCodes.CREATED, Json.list(list, null, s -> Json.job(s.job())));
     });
