@@ -4,9 +4,12 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.function.LongSupplier;
 
-/** Records nothing; needs no Kamon. For unit tests of the callers. */
-enum NoopMetrics implements Metrics {
-  INSTANCE;
+/**
+ * Records nothing; needs no Kamon. For unit tests of the callers, which may extend it to watch the
+ * one figure they test.
+ */
+public class NoopMetrics implements Metrics {
+  static final NoopMetrics INSTANCE = new NoopMetrics();
 
   @Override
   public void declareQueues(Collection<String> queues) {}

@@ -41,7 +41,7 @@ class ScheduleFirerTest {
   private ActorTestKit kit;
   private Schedules schedules;
   private final List<String> counted = new CopyOnWriteArrayList<>();
-  private final Metrics metrics = new dev.slotted.orchestrator.metrics.ForwardingMetrics() {
+  private final Metrics metrics = new dev.slotted.orchestrator.metrics.NoopMetrics() {
     @Override
     public void scheduleFired(String schedule) {
       counted.add(schedule);

@@ -78,10 +78,26 @@ final class Worker extends AbstractBehavior<Worker.Command> {
 
   static Behavior<Command> create(
       String name, ActorRef<Report> supervisor, Executor blocking, Clock clock, Duration stopTimeout) {
-    return Behaviors.setup(
-        ctx ->
-            Behaviors.withTimers(
-                timers -> new Worker(ctx, timers, name, supervisor, blocking, clock, stopTimeout)));
+    // Every log line about an attempt carries its job id and partition in the MDC.
+    return Behaviors.withMdc(
+        Command.class,
+        Worker::mdc,
+        Behaviors.setup(
+            ctx ->
+                Behaviors.withTimers(
+                    timers -> new Worker(ctx, timers, name, supervisor, blocking, clock, stopTimeout))));
+  }
+
+  private static java.util.Map<String, String> mdc(Command msg) {
+    Attempt a = msg instanceof Run r ? r.attempt()
+        : msg instanceof Returned r ? r.attempt()
+        : msg instanceof DeadlineReached d ? d.attempt()
+        : msg instanceof CancelRequested c ? c.attempt()
+        : msg instanceof GiveUp g ? g.attempt()
+        : null;
+    return a == null
+        ? java.util.Map.of()
+        : java.util.Map.of("jobId", a.job.id(), "partition", Integer.toString(a.job.partition()));
   }
 
   private Worker(
