@@ -144,10 +144,15 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       Clock clock,
       Metrics metrics,
       SlotWork slotWork) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> Behaviors.withMdc(
-        Command.class,
-        Map.of("partition", Integer.toString(partition)),
-        new Reconciler(ctx, timers, partition, store, workers, settings, clock, metrics, slotWork))));
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
+      Reconciler r = new Reconciler(ctx, timers, partition, store, workers, settings, clock, metrics, slotWork);
+      // Log lines carry the partition, and the slot (cycle) of the latest window.
+      return Behaviors.withMdc(
+          Command.class,
+          Map.of("partition", Integer.toString(partition)),
+          msg -> Map.of("slot", Long.toString(r.cycle)),
+          r);
+    }));
   }
 
   private Reconciler(
