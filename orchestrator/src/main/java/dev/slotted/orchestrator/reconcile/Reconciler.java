@@ -119,7 +119,6 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   private boolean stealExhausted;
   private List<Completion> buffered = new ArrayList<>();
   private final List<ActorRef<Flushed>> flushWaiters = new ArrayList<>();
-  private int flushedCount;
   private long claimedTotal;
   private long writtenTotal;
   /** Store time spent in the current window, and when the op in flight started. */
@@ -305,17 +304,11 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     int total = reservation.total();
     if (!open || stopping || total == 0) {
       busy = false;
+      if (total == 0 && open && !stopping) {
+        return nothingToClaim(reservation);
+      }
       // Every reservation is answered with exactly one Dispatch, even an empty one.
       workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
-      if (total == 0 && open && !stopping) {
-        if (!buffered.isEmpty()) {
-          writeCompletions(); // free capacity comes from our own finished jobs: write them now
-        } else {
-          // No free worker now; ask again shortly (a finished job of ours also wakes us).
-          timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
-        }
-        return this;
-      }
       step();
       return this;
     }
@@ -329,13 +322,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       queues = queues.stream().filter(q -> limited.getOrDefault(q, 1) > 0).collect(java.util.stream.Collectors.toSet());
       if (queues.isEmpty()) {
         busy = false;
-        workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
-        if (!buffered.isEmpty()) {
-          writeCompletions();
-        } else {
-          timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
-        }
-        return this;
+        return nothingToClaim(reservation);
       }
     }
     opStarted();
@@ -352,6 +339,22 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
           ? new Claimed(round.claimed(), reservation, limit, batch, round.results())
           : new OpFailed("claim", err, reservation, batch);
     });
+    return this;
+  }
+
+  /**
+   * Inside the window, but no worker (or no queue under its limit) is free for a claim: give the
+   * reservation back, then write our buffered completions (their jobs are what frees capacity), or
+   * ask again shortly (a finished job of ours also wakes us).
+   */
+  private Behavior<Command> nothingToClaim(WorkerProtocol.Reservation reservation) {
+    // Every reservation is answered with exactly one Dispatch, even an empty one.
+    workers.tell(WorkerProtocol.Dispatch.under(reservation, List.of(), workerEvents));
+    if (!buffered.isEmpty()) {
+      writeCompletions();
+    } else {
+      timers.startSingleTimer(RetryReserve.INSTANCE, settings.retryReserveAfter());
+    }
     return this;
   }
 
@@ -404,7 +407,6 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   /** Metrics of written completions; the results come one per completion, in order. */
   private void countCompletions(List<Completion> batch, List<CompletionResult> results) {
     writtenTotal += batch.size();
-    flushedCount += batch.size();
     for (int i = 0; i < results.size(); i++) {
       CompletionResult r = results.get(i);
       if (r.accepted()) {
@@ -491,7 +493,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private void answerFlushWaiters() {
     for (ActorRef<Flushed> w : flushWaiters) {
-      w.tell(new Flushed(partition, flushedCount));
+      w.tell(new Flushed(partition, (int) writtenTotal));
     }
     flushWaiters.clear();
   }

@@ -147,15 +147,15 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     ReconcilerSettings rs = ReconcilerSettings.from(s, deps.runnerId());
     int partitions = deps.store().partitions();
     this.partitionCount = partitions;
+    ActorRef<SlotClock.Command> clockRef = slotClock; // the lambdas below run on other actors' threads
     for (int p = 0; p < partitions; p++) {
-      ActorRef<SlotClock.Command> clockRef = slotClock;
       Reconciler.SlotWork work = (cycle, d, endedAt) -> clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, endedAt));
       reconcilers.add(ctx.spawn(
           Reconciler.create(p, deps.store(), workers, rs, deps.clock(), deps.metrics(), work), "reconciler-" + p));
     }
     this.leaseKeeper = ctx.spawn(LeaseKeeper.create(deps.store(), workers, deps.runnerId(), rs.lease(),
         s.tdma().runnerTtl(), s.tdma().dynamicMembership(), assignment, deps.clock(), this::statusJson,
-        (index, count) -> clockRef().tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
+        (index, count) -> clockRef.tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
     this.housekeeper = ctx.spawn(Housekeeper.create(deps.store(), s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
         "housekeeper");
     if (deps.schedules() != null) {
@@ -170,10 +170,6 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     deps.readiness().clockRunning();
     ctx.getLog().info("Runner [{}] started: index [{}] of [{}], {} partitions, {} mode",
         deps.runnerId(), assignment.index(), assignment.count(), partitions, s.tdma().enabled() ? "tdma" : "continuous");
-  }
-
-  private ActorRef<SlotClock.Command> clockRef() {
-    return slotClock;
   }
 
   @Override
