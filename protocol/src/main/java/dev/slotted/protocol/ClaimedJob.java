@@ -11,6 +11,8 @@ import java.util.List;
  * @param attempt the number of this attempt (1 for the first)
  * @param dueAt when the job became due (for the dispatch-delay metric)
  * @param timeout maximum run time of this attempt; null means no limit beyond the queue's
+ * @param claimedAt when the claim's transaction ran (the lease was computed from it)
+ * @param priority the job's priority: a runner's buffer of claimed jobs starts the highest first
  */
 public record ClaimedJob(
     String id,
@@ -24,9 +26,17 @@ public record ClaimedJob(
     List<String> tags,
     Duration timeout,
     Instant dueAt,
-    Instant claimedAt) {
+    Instant claimedAt,
+    int priority) {
 
   public ClaimedJob {
     tags = tags == null ? List.of() : List.copyOf(tags);
+  }
+
+  /** A claimed job of priority 0. */
+  public ClaimedJob(String id, String queue, String payload, int attempt, int maxAttempts, String leaseToken,
+      String idempotencyKey, int partition, List<String> tags, Duration timeout, Instant dueAt, Instant claimedAt) {
+    this(id, queue, payload, attempt, maxAttempts, leaseToken, idempotencyKey, partition, tags, timeout, dueAt,
+        claimedAt, 0);
   }
 }

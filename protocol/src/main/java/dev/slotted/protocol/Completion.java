@@ -10,6 +10,7 @@ import java.util.Objects;
  * @param retryable for failures and time-outs: whether another attempt may follow
  * @param exitCode the process exit code, for shell jobs
  * @param logTail the last lines of the attempt's log
+ * @param startedAt when the handler started (null: unknown, the claim time stays the attempt's start)
  */
 public record Completion(
     String jobId,
@@ -20,7 +21,19 @@ public record Completion(
     Integer exitCode,
     String logTail,
     String worker,
-    Instant endedAt) {
+    Instant endedAt,
+    Instant startedAt) {
+
+  /** A completion whose start is not known. */
+  public Completion(String jobId, String leaseToken, AttemptOutcome outcome, boolean retryable, String error,
+      Integer exitCode, String logTail, String worker, Instant endedAt) {
+    this(jobId, leaseToken, outcome, retryable, error, exitCode, logTail, worker, endedAt, null);
+  }
+
+  /** The same completion, with the instant its handler started. */
+  public Completion startedAt(Instant started) {
+    return new Completion(jobId, leaseToken, outcome, retryable, error, exitCode, logTail, worker, endedAt, started);
+  }
 
   public Completion {
     Objects.requireNonNull(jobId, "jobId");

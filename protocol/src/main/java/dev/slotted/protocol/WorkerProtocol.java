@@ -9,11 +9,14 @@ import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * Messages between the orchestrator (Reconcilers, lease keeper, shutdown) and a WorkerSupervisor.
+ * Messages between the orchestrator (the runner's window owner, lease keeper, shutdown) and a
+ * WorkerSupervisor.
  *
- * <p>Capacity is reserved before a claim, so that the Reconcilers of all partitions together never
- * claim more jobs than the runner has free workers: {@link Reserve} → {@link Reservation} → claim in
- * the store → {@link Dispatch} (which returns whatever part of the reservation was not used).
+ * <p>Capacity is pushed, not requested per claim: a WorkerSupervisor sends a {@link
+ * CapacityReport} to its subscriber whenever what it can take changes, and the orchestrator sizes
+ * its claims from the latest one. Claimed jobs arrive in batches ({@link Dispatch}) and wait in the
+ * supervisor's buffer, highest priority first, until a worker (and their queue's concurrency)
+ * frees: no round trip per claim, so a supervisor may live on another node.
  */
 public final class WorkerProtocol {
   private WorkerProtocol() {}
@@ -21,59 +24,63 @@ public final class WorkerProtocol {
   /** What a WorkerSupervisor accepts. */
   public sealed interface Command {}
 
-  /** Reserve up to {@code max} free worker slots. */
-  public record Reserve(int max, ActorRef<Reservation> replyTo) implements Command {
-    public Reserve {
+  /** Send a {@link CapacityReport} to {@code subscriber} now and whenever it changes. */
+  public record Subscribe(ActorRef<CapacityReport> subscriber) implements Command {
+    public Subscribe {
+      Objects.requireNonNull(subscriber, "subscriber");
+    }
+  }
+
+  /**
+   * What a WorkerSupervisor holds and can take.
+   *
+   * @param capacity the size of its worker pool
+   * @param busy workers running an attempt (or backing off after a crash)
+   * @param buffered claimed jobs waiting for a worker
+   * @param received jobs received through {@link Dispatch} since it started: the orchestrator
+   *     compares it with what it dispatched to know what is still on its way
+   * @param room per queue with a concurrency limit, how many more jobs of it may be claimed (limit -
+   *     buffered: at most one limit's worth waits besides those running); queues not listed are
+   *     limited by capacity alone
+   * @param receivedByQueue per limited queue, jobs received since start
+   * @param accepting false once draining: claim nothing more for it
+   */
+  public record CapacityReport(
+      int capacity,
+      int busy,
+      int buffered,
+      long received,
+      Map<String, Integer> room,
+      Map<String, Long> receivedByQueue,
+      boolean accepting) {
+    public CapacityReport {
+      room = Map.copyOf(room);
+      receivedByQueue = Map.copyOf(receivedByQueue);
+    }
+
+    /** Workers with nothing to run. */
+    public int idle() {
+      return Math.max(0, capacity - busy);
+    }
+  }
+
+  /**
+   * Run these claimed jobs: each starts as soon as a worker and its queue's concurrency allow,
+   * highest priority first; until then it waits in the buffer (its lease is renewed meanwhile).
+   * Events go to {@code replyTo}.
+   */
+  public record Dispatch(List<ClaimedJob> jobs, ActorRef<Event> replyTo) implements Command {
+    public Dispatch {
+      jobs = List.copyOf(jobs);
       Objects.requireNonNull(replyTo, "replyTo");
     }
   }
 
   /**
-   * A reservation of {@code total} worker slots. {@code limitedQueues} holds, for each queue with a
-   * concurrency limit, how many of the reserved slots it may use; queues not listed may use any.
-   * A queue listed with 0 must not be claimed from now. Every reservation, even one of 0 slots or
-   * one whose claim failed, is answered with exactly one {@link Dispatch} (possibly empty), best
-   * built with {@link Dispatch#under}: the {@code id} lets the supervisor give back exactly the
-   * per-queue part of this reservation.
+   * Shutdown (G8): hand back every buffered job at once (they have not started; their leases are
+   * released so another runner starts them now), and accept no more work.
    */
-  public record Reservation(long id, int total, Map<String, Integer> limitedQueues) {
-    public Reservation {
-      limitedQueues = Map.copyOf(limitedQueues);
-    }
-
-    /** A reservation without an id (matched to its Dispatch by size). */
-    public Reservation(int total, Map<String, Integer> limitedQueues) {
-      this(0, total, limitedQueues);
-    }
-  }
-
-  /**
-   * Run these claimed jobs. {@code reserved} is the size of the reservation they were claimed
-   * under, and {@code reservationId} its id (0 if unknown): the slots not used by {@code jobs} are
-   * given back. Events go to {@code replyTo}.
-   */
-  public record Dispatch(
-      List<ClaimedJob> jobs, int reserved, long reservationId, ActorRef<Event> replyTo)
-      implements Command {
-    public Dispatch {
-      jobs = List.copyOf(jobs);
-      if (jobs.size() > reserved) {
-        throw new IllegalArgumentException(
-            "dispatching " + jobs.size() + " jobs under a reservation of " + reserved);
-      }
-    }
-
-    /** A dispatch that names only the reservation's size (matched to it by size). */
-    public Dispatch(List<ClaimedJob> jobs, int reserved, ActorRef<Event> replyTo) {
-      this(jobs, reserved, 0, replyTo);
-    }
-
-    /** The jobs claimed under {@code reservation} (all of it is given back, less these jobs). */
-    public static Dispatch under(
-        Reservation reservation, List<ClaimedJob> jobs, ActorRef<Event> replyTo) {
-      return new Dispatch(jobs, reservation.total(), reservation.id(), replyTo);
-    }
-  }
+  public record TakeBuffer(ActorRef<Running> replyTo) implements Command {}
 
   /**
    * Stop these attempts at once (the job was cancelled, or this runner lost its lease). Their
@@ -97,17 +104,16 @@ public final class WorkerProtocol {
   }
 
   /**
-   * One running attempt. {@code worker} and {@code startedAt} are null for a dispatched job still
-   * waiting for a worker (its queue was at its concurrency limit): its lease must be renewed too.
+   * One running attempt. {@code worker} and {@code startedAt} are null for a buffered job still
+   * waiting for a worker: its lease must be renewed too.
    */
   public record RunningJob(String jobId, String leaseToken, String queue, String worker, Instant startedAt) {}
 
   /**
-   * Graceful shutdown: accept no more work (every later {@link Reserve} gets 0 slots), let running
-   * attempts finish for up to {@code grace} (their {@link Finished} events still flow), then stop
-   * the rest and reply, once they have ended, with them (so their leases can be released and no
-   * other runner starts a job whose process is still dying). Jobs dispatched under reservations
-   * made before the drain still run.
+   * Graceful shutdown: accept no more work, let running attempts finish for up to {@code grace}
+   * (their {@link Finished} events still flow), then stop the rest and reply, once they have ended,
+   * with them and whatever was still buffered (so their leases can be released and no other runner
+   * starts a job whose process is still dying).
    */
   public record Drain(Duration grace, ActorRef<Drained> replyTo) implements Command {}
 

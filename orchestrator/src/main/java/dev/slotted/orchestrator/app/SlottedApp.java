@@ -138,7 +138,11 @@ public final class SlottedApp implements AutoCloseable {
 
       JobStore s = store;
       Schedules sch = schedules;
-      ApiContext api = new ApiContext(store, settings, clock,
+      // The API's writes (submits, cancels, requeues) run in this runner's window like every other.
+      JobStore windowed = AskPattern.<RunnerGuardian.Command, JobStore>ask(
+              runner, RunnerGuardian.GetStore::new, Duration.ofSeconds(10), system.scheduler())
+          .toCompletableFuture().join();
+      ApiContext api = new ApiContext(windowed, settings, clock,
           partitions -> runner.tell(new RunnerGuardian.Submitted(partitions)),
           () -> RunnerViews.fromStore(s, clock),
           metrics::scrape, Path.of(config.getString("slotted.workers.log-dir")), schedules, metrics);

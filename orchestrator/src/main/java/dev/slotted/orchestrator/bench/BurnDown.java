@@ -25,8 +25,10 @@ import java.util.Map;
 import java.util.function.Function;
 
 /**
- * {@code slotted bench}: a burn-down of no-op jobs drained by real runner processes on one SQLite
- * file (DESIGN §8). Two workloads:
+ * {@code slotted bench}: a burn-down of jobs drained by real runner processes on one SQLite file
+ * (DESIGN §8): no-op jobs (store-bound), or with {@code --sleep-ms N} jobs that each sleep N ms
+ * (capacity-bound: what users run), whose efficiency is achieved jobs/s over runners × capacity ×
+ * 1000 / N. Two workloads:
  *
  * <ul>
  *   <li>burn-down (default): N jobs are inserted in batches of 1000 first (submit/s), then R runners
@@ -52,7 +54,24 @@ public final class BurnDown {
       int rate,
       Duration timeout,
       int partitions,
-      boolean dynamicMembership) {}
+      boolean dynamicMembership,
+      int sleepMs,
+      int claimAhead) {
+
+    /** No-op jobs, the default claim-ahead. */
+    public Options(int jobs, int workers, int runners, boolean tdma, Path dir, int rate, Duration timeout,
+        int partitions, boolean dynamicMembership) {
+      this(jobs, workers, runners, tdma, dir, rate, timeout, partitions, dynamicMembership, 0, -1);
+    }
+
+    String queue() {
+      return sleepMs > 0 ? "sleep" : "noop";
+    }
+
+    String payload() {
+      return sleepMs > 0 ? "{\"ms\":" + sleepMs + "}" : "{}";
+    }
+  }
 
   /** The figures DESIGN §8 names, in its order. */
   public record Result(
@@ -66,7 +85,17 @@ public final class BurnDown {
       long busyRetries,
       long busyRetriesAtStartup,
       long duplicates,
-      long lost) {
+      long lost,
+      int capacity,
+      int sleepMs) {
+
+    /**
+     * Achieved over possible throughput of capacity-bound work (sleep jobs): runners × capacity
+     * workers each finish 1000 / sleepMs jobs per second at best. NaN for no-op jobs.
+     */
+    public double efficiency() {
+      return sleepMs <= 0 ? Double.NaN : drainPerSecond / (runners * (double) capacity * 1000.0 / sleepMs);
+    }
 
     public Map<String, Object> asMap() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -81,6 +110,11 @@ public final class BurnDown {
       m.put("busyRetriesAtStartup", busyRetriesAtStartup);
       m.put("duplicates", duplicates);
       m.put("lost", lost);
+      m.put("capacity", capacity);
+      if (sleepMs > 0) {
+        m.put("sleepMs", sleepMs);
+        m.put("efficiency", Math.round(efficiency() * 1000) / 1000.0);
+      }
       return m;
     }
 
@@ -135,7 +169,7 @@ public final class BurnDown {
       int n = Math.min(batch, options.jobs() - done);
       List<NewJob> jobs = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        jobs.add(NewJob.of("noop", "{}"));
+        jobs.add(NewJob.of(options.queue(), options.payload()));
       }
       store.submitBatch(jobs, clock.instant()).toCompletableFuture().get();
     }
@@ -148,7 +182,7 @@ public final class BurnDown {
     awaitApi(http, base);
     // Batches every 10 ms at the requested rate.
     int perTick = Math.max(1, options.rate() / 100);
-    String body = batchBody(perTick);
+    String body = batchBody(perTick, options.queue(), options.payload());
     long tickNanos = 10_000_000L;
     long start = System.nanoTime();
     int sent = 0;
@@ -158,7 +192,7 @@ public final class BurnDown {
       int n = Math.min(perTick, options.jobs() - sent);
       HttpRequest req = HttpRequest.newBuilder(base.resolve("/api/v1/jobs/batch"))
           .header("Content-Type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(n == perTick ? body : batchBody(n)))
+          .POST(HttpRequest.BodyPublishers.ofString(n == perTick ? body : batchBody(n, options.queue(), options.payload())))
           .build();
       pending.add(http.sendAsync(req, HttpResponse.BodyHandlers.ofString()));
       sent += n;
@@ -177,10 +211,11 @@ public final class BurnDown {
     return sent / ((System.nanoTime() - start) / 1e9);
   }
 
-  private static String batchBody(int n) {
+  private static String batchBody(int n, String queue, String payload) {
     StringBuilder sb = new StringBuilder("{\"jobs\":[");
     for (int i = 0; i < n; i++) {
-      sb.append(i == 0 ? "" : ",").append("{\"queue\":\"noop\",\"payload\":{}}");
+      sb.append(i == 0 ? "" : ",").append("{\"queue\":\"").append(queue).append("\",\"payload\":")
+          .append(payload).append('}');
     }
     return sb.append("]}").toString();
   }
@@ -221,10 +256,11 @@ public final class BurnDown {
           "  tdma.runner-count = " + options.runners(),
           "  http.port = " + (i == 0 ? firstPort : 0),
           "  workers.capacity = " + options.workers(),
+          options.claimAhead() >= 0 ? "  tdma.claim-ahead = " + options.claimAhead() : "",
           "  workers.log-dir = " + JSON.writeValueAsString(options.dir().resolve("logs").toString()),
           "  workers.pid-dir = " + JSON.writeValueAsString(options.dir().resolve("pids").toString()),
           "  schedules.journal-path = " + JSON.writeValueAsString(options.dir().resolve("journal.db").toString()),
-          "  queues { noop { handler = noop } }",
+          "  queues { noop { handler = noop }, sleep { handler = sleep } }",
           "}",
           "pekko.management.http.port = 0",
           ""));
@@ -315,7 +351,7 @@ public final class BurnDown {
          java.sql.ResultSet rs = st.executeQuery("""
              SELECT j.state, j.attempt_no, j.run_at, j.att_started_at, j.att_ended_at,
                     (SELECT min(a.started_at) FROM attempts a WHERE a.job_id = j.id) AS first_started
-             FROM jobs j WHERE j.queue = 'noop' ORDER BY j.run_at""")) {
+             FROM jobs j WHERE j.queue IN ('noop', 'sleep') ORDER BY j.run_at""")) {
       // With --rate, the jobs of the first WARM_UP seconds are a warm-up (JIT compilation of the
       // runner's hot paths, connection set-up) and stay out of the delay percentiles; every job
       // still counts for lost and duplicates.
@@ -352,10 +388,11 @@ public final class BurnDown {
         : Math.max(1, lastEnd - firstStart) / 1000.0;
     return new Result(options.jobs(), options.runners(),
         (options.tdma() ? "tdma" : "continuous") + (options.runners() > 1 ? (options.dynamicMembership() ? " dynamic" : " static") : "")
-            + (options.rate() > 0 ? ", rate " + options.rate() + "/s" : ", burn-down"),
+            + (options.rate() > 0 ? ", rate " + options.rate() + "/s" : ", burn-down")
+            + (options.sleepMs() > 0 ? ", sleep " + options.sleepMs() + " ms" : ", no-op"),
         submitRate, options.jobs() / drainSeconds,
         percentile(delays, 0.50) / 1e6, percentile(delays, 0.99) / 1e6,
-        busy, startupBusy, duplicates, options.jobs() - succeeded);
+        busy, startupBusy, duplicates, options.jobs() - succeeded, options.workers(), options.sleepMs());
   }
 
   private static double percentile(List<Long> sorted, double p) {

@@ -18,15 +18,25 @@ import picocli.CommandLine.Option;
 /** {@code slotted bench}: the project's benchmark (DESIGN §8). */
 @Command(name = "bench", mixinStandardHelpOptions = true,
     description = {
-        "Burn-down of N no-op jobs on a fresh SQLite file, drained by R runner processes.",
-        "Prints jobs, submitPerSecond, drainPerSecond, dispatchDelayP50Ms, dispatchDelayP99Ms, busyRetries, duplicates, lost."})
+        "Burn-down of N no-op jobs (or, with --sleep-ms, jobs that sleep) on a fresh SQLite file, drained by R runner processes.",
+        "Prints jobs, submitPerSecond, drainPerSecond, dispatchDelayP50Ms, dispatchDelayP99Ms, busyRetries, duplicates, lost",
+        "(and efficiency with --sleep-ms). With --json, stdout carries one JSON document and nothing else."})
 public final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--jobs", defaultValue = "20000", description = "Jobs to run (default ${DEFAULT-VALUE}).")
   int jobs;
 
-  @Option(names = "--workers", defaultValue = "256", description = "Worker capacity of each runner (default ${DEFAULT-VALUE}).")
+  @Option(names = {"--workers", "--capacity"}, defaultValue = "256",
+      description = "Worker capacity of each runner (default ${DEFAULT-VALUE}).")
   int workers;
+
+  @Option(names = "--sleep-ms", defaultValue = "0",
+      description = "Capacity-bound work: each job sleeps this long (0: no-op jobs, the default). Reports efficiency = achieved / (runners x capacity x 1000 / N).")
+  int sleepMs;
+
+  @Option(names = "--claim-ahead", defaultValue = "-1",
+      description = "slotted.tdma.claim-ahead of the runners (default: the configured default).")
+  int claimAhead;
 
   @Option(names = "--runners", defaultValue = "1", description = "Runner processes (default ${DEFAULT-VALUE}).")
   int runners;
@@ -75,6 +85,10 @@ public final class BenchCommand implements Callable<Integer> {
       throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
           "--jobs, --runners and --workers must be at least 1");
     }
+    if (sleepMs < 0 || sleepMs > 3_600_000) {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--sleep-ms must be between 0 and 3600000");
+    }
     if (store) {
       java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("--seconds", Double.toString(seconds)));
       if (dir != null) {
@@ -88,15 +102,15 @@ public final class BenchCommand implements Callable<Integer> {
     }
     Path d = dir != null ? dir : Files.createTempDirectory("slotted-bench-");
     BurnDown.Options options = new BurnDown.Options(jobs, workers, runners, !mode.continuous, d, rate,
-        Duration.ofSeconds(timeoutSeconds), partitions, dynamic);
+        Duration.ofSeconds(timeoutSeconds), partitions, dynamic, sleepMs, claimAhead);
     BurnDown.Result result = new BurnDown(options,
         path -> SqliteJobStore.open(SqliteStoreSettings.defaults(path).withPartitions(partitions))).run();
     Map<String, Object> m = result.asMap();
     if (json) {
       System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
     } else {
-      m.forEach((k, v) -> System.out.printf("%-20s %s%n", k, v));
-      System.out.println("dir                  " + d);
+      m.forEach((k, v) -> System.out.printf("%-21s %s%n", k, v));
+      System.out.println("dir                   " + d);
     }
     return result.lost() == 0 && result.duplicates() == 0 ? 0 : 1;
   }

@@ -40,7 +40,8 @@ public record Settings(
       int runnerCount,
       Duration runnerTtl,
       Duration pollInterval,
-      int maxClaimBatch) {}
+      int maxClaimBatch,
+      int claimAhead) {}
 
   /** HTTP API settings ({@code slotted.http}); an empty token means no authentication. */
   public record Http(String host, int port, String authToken) {}
@@ -82,7 +83,8 @@ public record Settings(
       Tdma tdma = new Tdma(
           t.getBoolean("enabled"), cycle, guard, membership.equals("dynamic"), index, count,
           positive(t, "runner-ttl", "slotted.tdma"), positive(t, "poll-interval", "slotted.tdma"),
-          intIn(t, "max-claim-batch", "slotted.tdma", 1, 10_000));
+          intIn(t, "max-claim-batch", "slotted.tdma", 1, 10_000),
+          intIn(t, "claim-ahead", "slotted.tdma", 0, 1_000_000));
 
       Config h = c.getConfig("http");
       Http http = new Http(h.getString("host"), intIn(h, "port", "slotted.http", 0, 65535),

@@ -41,6 +41,8 @@ final class KamonMetrics implements Metrics {
       MeasurementUnit.time().microseconds(), DynamicRange.Default().upTo(MAX_DELAY_MICROS));
   private static final Metric.Gauge QUEUE =
       Kamon.gauge(QUEUE_JOBS, "Jobs of a queue in a state");
+  private static final Metric.Gauge BUFFERED =
+      Kamon.gauge(BUFFERED_JOBS, "Claimed jobs this runner holds, waiting for a worker");
   private static final Metric.Timer SLOT =
       Kamon.timer(SLOT_WORK, "Work time of one slot window");
   private static final Metric.Counter OVERRUNS =
@@ -128,6 +130,11 @@ final class KamonMetrics implements Metrics {
   @Override
   public void queueJobs(String queue, String state, long count) {
     QUEUE.withTags(tags(TAG_QUEUE, queue, TAG_STATE, state)).update(count);
+  }
+
+  @Override
+  public void bufferedJobs(long count) {
+    BUFFERED.withoutTags().update(count);
   }
 
   @Override

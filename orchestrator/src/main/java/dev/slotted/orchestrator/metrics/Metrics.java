@@ -28,6 +28,7 @@ public interface Metrics extends AutoCloseable {
   String DISPATCH_DELAY = "slotted_dispatch_delay_seconds";
   String QUEUE_JOBS = "slotted_queue_jobs";
   String SLOT_WORK = "slotted_slot_work_seconds";
+  String BUFFERED_JOBS = "slotted_buffered_jobs";
   String SLOT_OVERRUNS = "slotted_slot_overruns_total";
   String STORE_BUSY_RETRIES = "slotted_store_busy_retries_total";
   String STORE_TXN = "slotted_store_txn_seconds";
@@ -86,6 +87,9 @@ public interface Metrics extends AutoCloseable {
 
   /** From the instant a job was due to the instant its attempt started. */
   void dispatchDelay(String queue, Duration d);
+
+  /** Claimed jobs this runner holds, waiting for a worker (gauge). */
+  void bufferedJobs(long count);
 
   /** Current number of jobs of a queue in a state (gauge). */
   void queueJobs(String queue, String state, long count);

@@ -36,6 +36,9 @@ public class NoopMetrics implements Metrics {
   public void queueJobs(String queue, String state, long count) {}
 
   @Override
+  public void bufferedJobs(long count) {}
+
+  @Override
   public void slotWork(Duration d) {}
 
   @Override

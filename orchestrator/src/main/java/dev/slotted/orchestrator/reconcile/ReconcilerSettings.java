@@ -10,7 +10,6 @@ import java.util.Set;
  * What a Reconciler needs from the settings.
  *
  * @param lease the visibility timeout written at claim (the longest of the served queues)
- * @param retryReserveAfter how long to wait before asking again for worker capacity when none was free
  * @param stealAfter a non-owned partition's job is stolen only once it has been due this long
  * @param reapEvery how often an owned partition looks for expired leases
  */
@@ -20,7 +19,6 @@ public record ReconcilerSettings(
     Set<String> workerTags,
     int maxClaimBatch,
     Duration lease,
-    Duration retryReserveAfter,
     Duration stealAfter,
     Duration reapEvery) {
 
@@ -37,7 +35,7 @@ public record ReconcilerSettings(
         .orElse(Duration.ofSeconds(30));
     // Empty set means "every queue" in a claim; a runner serves exactly its configured queues.
     return new ReconcilerSettings(runnerId, queues.keySet(), Set.copyOf(s.workerTags()),
-        s.tdma().maxClaimBatch(), lease, s.tdma().pollInterval(),
+        s.tdma().maxClaimBatch(), lease,
         s.tdma().cycle().multipliedBy(2),
         min(lease.dividedBy(4), Duration.ofSeconds(5)));
   }

@@ -25,16 +25,21 @@ import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.Terminated;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * The runner's guardian: spawns the WorkerSupervisor, the SlotClock, one Reconciler per partition,
- * the LeaseKeeper, the DuePoller and the ScheduleFirer, and routes the clock's windows to them with the partition
- * ownership of the cycle. It holds no business logic beyond that routing and the shutdown sequence.
+ * The runner's guardian: spawns, supervised (restart with backoff) and watched, the
+ * WorkerSupervisor, the SlotClock, the {@link WindowOwner}, one Reconciler per partition, the
+ * LeaseKeeper, the Housekeeper, the DuePoller and the ScheduleFirer, and routes the clock's events
+ * to them: the window to its one owner, the partition ownership of each cycle to the Reconcilers.
+ * It holds no business logic beyond that routing and the shutdown sequence.
  */
 public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Command> {
 
@@ -48,28 +53,33 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     }
   }
 
-  /** G8: stop claiming, drain the workers for the grace, release the rest, flush, deregister. */
+  /** G8: stop claiming, hand back the buffer, drain the workers for the grace, release the rest. */
   public record Shutdown(ActorRef<Done> replyTo) implements Command {}
 
   /** Asks for the SlotClock's status. */
   public record GetClockStatus(ActorRef<SlotClock.Status> replyTo) implements Command {}
 
+  /** Asks for the store as this runner's API must use it: every write inside the window. */
+  public record GetStore(ActorRef<JobStore> replyTo) implements Command {}
+
   private record ClockEvent(SlotClock.Event event) implements Command {}
 
   /**
-   * Per-cycle duties (lease renewal, heartbeat, reaping) while the window never closes (a lone
-   * runner, or continuous mode): the clock announces such a window once, so the guardian repeats it.
+   * Per-cycle duties (lease renewal, heartbeat, schedule passes) while the window never closes (a
+   * lone runner, or continuous mode): the clock announces such a window once, so the guardian
+   * repeats it.
    */
   private enum CycleTick implements Command {
     INSTANCE
   }
 
-  private record ShutdownStep(String step, ActorRef<Done> replyTo, List<WorkerProtocol.RunningJob> interrupted)
+  private record ShutdownStep(String step, ActorRef<Done> replyTo, List<WorkerProtocol.RunningJob> jobs)
       implements Command {}
 
   /**
    * Everything the runtime needs, built by the app (or a test).
    *
+   * @param store the store itself; the runtime wraps it so that its writes run in the window
    * @param schedules this process's schedules, fired by a {@link ScheduleFirer}; null: none
    */
   public record Deps(
@@ -90,11 +100,18 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     }
   }
 
+  /** Restart with backoff for every child: a bug in one actor costs a pause, not the runner. */
+  static final Duration MIN_BACKOFF = Duration.ofMillis(100);
+  static final Duration MAX_BACKOFF = Duration.ofSeconds(5);
+
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final Deps deps;
+  private final TimerScheduler<Command> timers;
+  private final JobStore windowed;
   private final ActorRef<WorkerProtocol.Command> workers;
   private final ActorRef<SlotClock.Command> slotClock;
+  private final ActorRef<WindowOwner.Command> owner;
   private final List<ActorRef<Reconciler.Command>> reconcilers = new ArrayList<>();
   private final ActorRef<LeaseKeeper.Command> leaseKeeper;
   /** Null when the runner has no schedules. */
@@ -102,7 +119,6 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   private final ActorSystem<?> system;
   private final ActorRef<Housekeeper.Command> housekeeper;
   private final ActorRef<DuePoller.Command> duePoller;
-  private final SlotGate gate;
   private final int partitionCount;
   private Membership.Assignment assignment;
   private boolean stopping;
@@ -111,24 +127,14 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new RunnerGuardian(ctx, timers, deps)));
   }
 
-  private final org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers;
-
-  private RunnerGuardian(ActorContext<Command> ctx, org.apache.pekko.actor.typed.javadsl.TimerScheduler<Command> timers, Deps deps) {
+  private RunnerGuardian(ActorContext<Command> ctx, TimerScheduler<Command> timers, Deps deps) {
     super(ctx);
     this.timers = timers;
     this.deps = deps;
     this.assignment = deps.initial();
     this.system = ctx.getSystem();
-    // Every write of this process, from any caller (Reconcilers, API submits, the lease keeper),
-    // starts only inside this runner's window.
-    // No write starts in the last guard of the window: a transaction begun there (a claim of
-    // hundreds of jobs, or the WAL checkpoint a commit may run) still ends before the next
-    // runner's window, which opens a guard after the end of this slot.
-    this.gate = new SlotGate(deps.clock(), deps.settings().tdma().guard().isZero()
-        ? Duration.ofMillis(2) : deps.settings().tdma().guard());
-    deps.store().gateWrites(gate);
     Settings s = deps.settings();
-    this.workers = ctx.spawn(deps.workerSupervisor(), "worker-supervisor");
+    this.workers = supervised(deps.workerSupervisor(), "worker-supervisor");
     ClockSettings clockSettings = new ClockSettings(s.tdma().enabled(), s.tdma().cycle(), s.tdma().guard());
     SlotClock.Listener listener = new SlotClock.Listener() {
       @Override
@@ -142,34 +148,47 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
       }
     };
     ActorRef<SlotClock.Event> clockEvents = ctx.messageAdapter(SlotClock.Event.class, ClockEvent::new);
-    this.slotClock = ctx.spawn(
+    this.slotClock = supervised(
         SlotClock.create(deps.clock(), clockSettings, assignment, List.of(clockEvents), listener), "slot-clock");
     ReconcilerSettings rs = ReconcilerSettings.from(s, deps.runnerId());
+    ActorRef<SlotClock.Command> clockRef = slotClock; // the lambda below runs on another actor's thread
+    WindowOwner.SlotWork work = (cycle, d, endedAt) -> clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, endedAt));
+    this.owner = supervised(WindowOwner.create(deps.store(), workers, rs, s.tdma().cycle(), s.tdma().guard(),
+        s.tdma().claimAhead(), deps.clock(), deps.metrics(), work), "window-owner");
+    this.windowed = new WindowedStore(deps.store(), owner, deps.clock());
     int partitions = deps.store().partitions();
     this.partitionCount = partitions;
-    ActorRef<SlotClock.Command> clockRef = slotClock; // the lambdas below run on other actors' threads
     for (int p = 0; p < partitions; p++) {
-      Reconciler.SlotWork work = (cycle, d, endedAt) -> clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, endedAt));
-      reconcilers.add(ctx.spawn(
-          Reconciler.create(p, deps.store(), workers, rs, deps.clock(), deps.metrics(), work), "reconciler-" + p));
+      reconcilers.add(supervised(
+          Reconciler.create(p, windowed, owner, rs, deps.clock(), assignment.owns(p)), "reconciler-" + p));
     }
-    this.leaseKeeper = ctx.spawn(LeaseKeeper.create(deps.store(), workers, deps.runnerId(), rs.lease(),
+    this.leaseKeeper = supervised(LeaseKeeper.create(windowed, workers, deps.runnerId(), rs.lease(),
         s.tdma().runnerTtl(), s.tdma().dynamicMembership(), assignment, deps.clock(), this::statusJson,
         (index, count) -> clockRef.tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
-    this.housekeeper = ctx.spawn(Housekeeper.create(deps.store(), s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
+    this.housekeeper = supervised(
+        Housekeeper.create(windowed, s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
         "housekeeper");
     if (deps.schedules() != null) {
       ActorRef<Command> self = ctx.getSelf();
-      this.scheduleFirer = ctx.spawn(ScheduleFirer.create(deps.schedules(), deps.store(), deps.clock(), deps.metrics(),
+      this.scheduleFirer = supervised(ScheduleFirer.create(deps.schedules(), windowed, deps.clock(), deps.metrics(),
           partitionsWithJobs -> self.tell(new Submitted(partitionsWithJobs)), assignment), "schedule-firer");
     } else {
       this.scheduleFirer = null;
     }
-    this.duePoller = ctx.spawn(
+    this.duePoller = supervised(
         DuePoller.create(deps.store(), List.copyOf(reconcilers), s.tdma().pollInterval(), deps.clock()), "due-poller");
     deps.readiness().clockRunning();
     ctx.getLog().info("Runner [{}] started: index [{}] of [{}], {} partitions, {} mode",
         deps.runnerId(), assignment.index(), assignment.count(), partitions, s.tdma().enabled() ? "tdma" : "continuous");
+  }
+
+  /** Spawns a child that restarts with backoff when it fails, and is watched. */
+  private <T> ActorRef<T> supervised(Behavior<T> behavior, String name) {
+    ActorRef<T> ref = getContext().spawn(
+        Behaviors.supervise(behavior).onFailure(SupervisorStrategy.restartWithBackoff(MIN_BACKOFF, MAX_BACKOFF, 0.2)),
+        name);
+    getContext().watch(ref);
+    return ref;
   }
 
   @Override
@@ -179,20 +198,30 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
         .onMessageEquals(CycleTick.INSTANCE, this::onCycleTick)
         .onMessage(Submitted.class, this::onSubmitted)
         .onMessage(GetClockStatus.class, this::onGetClockStatus)
-        .onMessage(Shutdown.class, this::onShutdown)
-        .onMessage(ShutdownStep.class, this::onShutdownStep)
-        .onSignal(org.apache.pekko.actor.typed.PostStop.class, sig -> {
-          gate.release();
+        .onMessage(GetStore.class, g -> {
+          g.replyTo().tell(windowed);
           return this;
         })
+        .onMessage(Shutdown.class, this::onShutdown)
+        .onMessage(ShutdownStep.class, this::onShutdownStep)
+        .onSignal(Terminated.class, this::onTerminated)
         .build();
+  }
+
+  /** A child stopped for good (not by a restart): the runner can no longer do its work. */
+  private Behavior<Command> onTerminated(Terminated t) {
+    if (!stopping && !t.getRef().equals(duePoller) && !t.getRef().equals(housekeeper)) {
+      getContext().getLog().error("Runtime actor [{}] stopped; the runner is no longer ready", t.getRef().path().name());
+      deps.readiness().stopping();
+    }
+    return this;
   }
 
   private Behavior<Command> onClockEvent(ClockEvent e) {
     SlotClock.Event event = e.event();
     if (event instanceof SlotClock.WindowOpened w) {
-      gate.opened(w.closesAt());
-      openWindow(w.cycle(), w.closesAt());
+      owner.tell(new WindowOwner.Opened(w.cycle(), w.closesAt()));
+      cycleDuties(w.cycle(), w.closesAt());
       if (w.endless()) {
         timers.startTimerWithFixedDelay(CycleTick.INSTANCE, deps.settings().tdma().cycle());
       } else {
@@ -200,13 +229,15 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
       }
     } else if (event instanceof SlotClock.WindowClosed) {
       timers.cancel(CycleTick.INSTANCE);
-      gate.closed();
-      reconcilers.forEach(r -> r.tell(Reconciler.WindowClosed.INSTANCE));
+      owner.tell(WindowOwner.Closed.INSTANCE);
       if (scheduleFirer != null) {
         scheduleFirer.tell(ScheduleFirer.WindowClosed.INSTANCE);
       }
     } else if (event instanceof SlotClock.MembershipApplied m) {
       assignment = new Membership.Assignment(m.index(), m.count());
+      for (int p = 0; p < reconcilers.size(); p++) {
+        reconcilers.get(p).tell(new Reconciler.Ownership(assignment.owns(p)));
+      }
       if (scheduleFirer != null) {
         scheduleFirer.tell(new ScheduleFirer.AssignmentChanged(assignment));
       }
@@ -216,10 +247,8 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     return this;
   }
 
-  private void openWindow(long cycle, java.time.Instant closesAt) {
-    for (int p = 0; p < reconcilers.size(); p++) {
-      reconcilers.get(p).tell(new Reconciler.WindowOpened(cycle, closesAt, assignment.owns(p)));
-    }
+  /** What this runner does once per cycle, in its window: renew leases, heartbeat, fire schedules. */
+  private void cycleDuties(long cycle, java.time.Instant closesAt) {
     leaseKeeper.tell(new LeaseKeeper.WindowOpened(cycle));
     if (scheduleFirer != null && !stopping) {
       scheduleFirer.tell(new ScheduleFirer.WindowOpened(cycle, closesAt, assignment));
@@ -228,7 +257,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
 
   private Behavior<Command> onCycleTick() {
     long cycleMs = deps.settings().tdma().cycle().toMillis();
-    openWindow(Math.floorDiv(deps.clock().millis(), cycleMs), java.time.Instant.MAX);
+    cycleDuties(Math.floorDiv(deps.clock().millis(), cycleMs), java.time.Instant.MAX);
     return this;
   }
 
@@ -251,9 +280,11 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
    * from the LeaseKeeper, so it touches only immutable fields, never this actor's context.
    */
   private CompletionStage<String> statusJson() {
+    CompletionStage<WindowOwner.Status> work = AskPattern.ask(owner, WindowOwner.GetStatus::new,
+        Duration.ofSeconds(2), system.scheduler());
     return AskPattern.<SlotClock.Command, SlotClock.Status>ask(slotClock, SlotClock.GetStatus::new,
             Duration.ofSeconds(2), system.scheduler())
-        .thenApply(st -> {
+        .thenCombine(work, (st, w) -> {
           ObjectNode n = JSON.createObjectNode();
           n.put("index", st.index());
           n.put("count", st.count());
@@ -265,6 +296,9 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
           n.put("overruns", st.overruns());
           var parts = n.putArray("partitions");
           new Membership.Assignment(st.index(), st.count()).ownedPartitions(partitionCount).forEach(parts::add);
+          n.put("buffered", w.buffered());
+          n.put("running", w.running());
+          n.put("capacity", w.capacity());
           n.put("busyRetries", deps.store().busyRetries());
           n.put("leaseRejections", deps.store().leaseRejections());
           return n.toString();
@@ -275,46 +309,49 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
 
   private Behavior<Command> onShutdown(Shutdown s) {
     deps.readiness().stopping();
+    stopping = true;
     // Nothing polls or purges from now on (the store closes at the end of the shutdown).
     getContext().stop(duePoller);
     getContext().stop(housekeeper);
-    // No more fires: a fire time not fired now is fired by another runner, or after the restart.
-    stopping = true;
+    // No more claims and no more fires: a fire time not fired now is fired by another runner, or
+    // after the restart.
+    owner.tell(WindowOwner.StopClaiming.INSTANCE);
     if (scheduleFirer != null) {
       scheduleFirer.tell(ScheduleFirer.WindowClosed.INSTANCE);
     }
-    getContext().getLog().info("Shutting down: no more claims; running attempts get [{}] to finish",
-        deps.settings().shutdownGrace());
-    getContext().pipeToSelf(flushAll(), (d, err) -> new ShutdownStep("drain", s.replyTo(), List.of()));
+    getContext().getLog().info("Shutting down: no more claims; buffered jobs go back now, running attempts get [{}]"
+        + " to finish", deps.settings().shutdownGrace());
+    CompletionStage<WorkerProtocol.Running> buffer = AskPattern.ask(workers, WorkerProtocol.TakeBuffer::new,
+        Duration.ofSeconds(10), system.scheduler());
+    getContext().pipeToSelf(buffer, (b, err) ->
+        new ShutdownStep("release-buffer", s.replyTo(), b == null ? List.of() : b.jobs()));
     return this;
   }
 
   private Behavior<Command> onShutdownStep(ShutdownStep step) {
     switch (step.step()) {
+      case "release-buffer" -> {
+        // Not started anywhere: another runner may start them at once.
+        CompletionStage<Integer> released = release(step.jobs(), "buffered");
+        getContext().pipeToSelf(released, (n, err) -> new ShutdownStep("drain", step.replyTo(), List.of()));
+      }
       case "drain" -> {
         CompletionStage<WorkerProtocol.Drained> drained = AskPattern.ask(workers,
             r -> new WorkerProtocol.Drain(deps.settings().shutdownGrace(), r),
-            deps.settings().shutdownGrace().plusSeconds(10), getContext().getSystem().scheduler());
+            deps.settings().shutdownGrace().plusSeconds(10), system.scheduler());
         getContext().pipeToSelf(drained, (d, err) ->
             new ShutdownStep("release", step.replyTo(), d == null ? List.of() : d.interrupted()));
       }
       case "release" -> {
-        List<Lease> leases = step.interrupted().stream().map(j -> new Lease(j.jobId(), j.leaseToken())).toList();
-        if (!leases.isEmpty()) {
-          getContext().getLog().info("Releasing [{}] leases of attempts stopped at shutdown", leases.size());
-        }
-        CompletionStage<Integer> released = leases.isEmpty()
-            ? CompletableFuture.completedFuture(0)
-            : deps.store().release(leases, "runner shutting down", deps.clock().instant());
-        CompletionStage<Done> rest = released
-            .exceptionally(err -> 0)
-            .thenCompose(n -> flushAll())
-            .thenCompose(d -> deps.store().deregister(deps.runnerId()))
+        CompletionStage<Done> rest = release(step.jobs(), "stopped")
+            .thenCompose(n -> AskPattern.<WindowOwner.Command, Done>ask(owner, WindowOwner.Flush::new,
+                Duration.ofSeconds(10), system.scheduler()))
+            .thenCompose(d -> windowed.deregister(deps.runnerId()))
             .handle((v, err) -> Done.getInstance());
         getContext().pipeToSelf(rest, (d, err) -> new ShutdownStep("done", step.replyTo(), List.of()));
       }
       default -> {
-        gate.release();
+        owner.tell(WindowOwner.Release.INSTANCE);
         getContext().getLog().info("Runner [{}] stopped cleanly", deps.runnerId());
         step.replyTo().tell(Done.getInstance());
       }
@@ -322,13 +359,17 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     return this;
   }
 
-  private CompletionStage<Done> flushAll() {
-    List<CompletableFuture<Reconciler.Flushed>> all = new ArrayList<>();
-    for (ActorRef<Reconciler.Command> r : reconcilers) {
-      all.add(AskPattern.<Reconciler.Command, Reconciler.Flushed>ask(r, Reconciler.Flush::new,
-          Duration.ofSeconds(10), system.scheduler()).toCompletableFuture());
+  /** Gives the leases of these jobs back (in the window); never fails the shutdown. */
+  private CompletionStage<Integer> release(List<WorkerProtocol.RunningJob> jobs, String what) {
+    if (jobs.isEmpty()) {
+      return CompletableFuture.completedFuture(0);
     }
-    return CompletableFuture.allOf(all.toArray(CompletableFuture[]::new))
-        .handle((v, err) -> Done.getInstance());
+    getContext().getLog().info("Releasing the leases of [{}] {} jobs", jobs.size(), what);
+    List<Lease> leases = jobs.stream().map(j -> new Lease(j.jobId(), j.leaseToken())).toList();
+    return windowed.release(leases, "runner shutting down", deps.clock().instant())
+        .exceptionally(err -> {
+          getContext().getSystem().log().warn("Releasing leases at shutdown failed: {}", err.toString());
+          return 0;
+        });
   }
 }

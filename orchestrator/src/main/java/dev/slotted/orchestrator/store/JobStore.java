@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
@@ -83,6 +84,41 @@ public interface JobStore extends AutoCloseable {
   }
 
   /**
+   * A runner's round in one transaction (group commit): {@link #complete} these completions, then
+   * run the claims in order. {@code total} bounds the jobs all claims together take; each claim
+   * takes at most its own {@code limit}. {@code queueCaps} holds, for queues with a concurrency
+   * limit, the most jobs of that queue the whole round may take: a limited queue is never
+   * over-claimed. Capped queues are claimed after the uncapped ones of the same partition. A claim
+   * with an empty queue set (every queue) must come with no caps. {@code now} ends the completions;
+   * each claim carries its own.
+   */
+  default CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
+      Map<String, Integer> queueCaps, int total, java.time.Instant now) {
+    RoundPlan plan = new RoundPlan(claims, queueCaps, total);
+    CompletionStage<List<CompletionResult>> done = completions.isEmpty()
+        ? java.util.concurrent.CompletableFuture.completedFuture(List.of())
+        : complete(completions, now);
+    return done.thenCompose(results -> {
+      CompletionStage<List<ClaimedJob>> all = java.util.concurrent.CompletableFuture.completedFuture(new java.util.ArrayList<>());
+      for (int i = 0; i < plan.size(); i++) {
+        int step = i;
+        all = all.thenCompose(acc -> {
+          ClaimRequest next = plan.next(step);
+          if (next == null) {
+            return java.util.concurrent.CompletableFuture.completedFuture(acc);
+          }
+          return claim(next).thenApply(jobs -> {
+            plan.took(step, jobs);
+            acc.addAll(jobs);
+            return acc;
+          });
+        });
+      }
+      return all.thenApply(jobs -> new Reconciled(results, jobs));
+    });
+  }
+
+  /**
    * Gives leases back (graceful shutdown): the jobs become ready at once, and their attempts end as
    * {@code cancelled}. Returns how many were released.
    */
@@ -153,12 +189,6 @@ public interface JobStore extends AutoCloseable {
 
   /** Completions refused for a stale lease token: {@code slotted_lease_rejections_total}. */
   long leaseRejections();
-
-  /**
-   * Gates every later write transaction of this store behind {@code window} (the runner's TDMA
-   * window). Stores that need no gating (e.g. a server database) may ignore it.
-   */
-  default void gateWrites(WriteWindow window) {}
 
   /** Closes the connections, and the executor when the store created it (not one it was given). */
   @Override

@@ -12,7 +12,12 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.slotted.orchestrator.reconcile.Reconciler;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,6 +48,8 @@ class SlottedAppTest {
             "  workers.pid-dir = \"" + dir.resolve("pids") + "\"",
             "  queues {",
             "    flaky { handler = sleep, max-attempts = 3, retry { policy = immediate } }",
+            "    serial { handler = sleep, concurrency = 1 }",
+            "    burn { handler = noop }",
             "    long { handler { type = shell, command = [\"sh\", \"-c\", \"echo $$ > \\\"$PIDFILE\\\"; exec sleep 60\"],"
                 + " env { PIDFILE = \"" + dir.resolve("long.pid") + "\" }, kill-grace = 1s } }",
             "  }",
@@ -99,6 +106,83 @@ class SlottedAppTest {
     assertThat(after.get("state").asText()).isEqualTo("cancelled");
     assertThat(after.get("attempts").get(0).get("outcome").asText()).isEqualTo("cancelled");
     post("/api/v1/jobs/" + id + "/cancel", "", 409);
+  }
+
+  @Test
+  void serialAttemptsStartWhenTheirHandlerStartsOneAfterAnother() throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      ids.add(post("/api/v1/jobs", "{\"queue\":\"serial\",\"payload\":{\"ms\":100}}", 201).get("id").asText());
+    }
+    List<JsonNode> attempts = new ArrayList<>();
+    for (String id : ids) {
+      JsonNode job = awaitState(id, "succeeded", Duration.ofSeconds(30));
+      assertThat(job.get("attempts")).hasSize(1);
+      attempts.add(job.get("attempts").get(0));
+    }
+    attempts.sort(Comparator.comparing(a -> Instant.parse(a.get("startedAt").asText())));
+    for (int i = 1; i < attempts.size(); i++) {
+      Instant previousEnd = Instant.parse(attempts.get(i - 1).get("endedAt").asText());
+      Instant start = Instant.parse(attempts.get(i).get("startedAt").asText());
+      Instant previousStart = Instant.parse(attempts.get(i - 1).get("startedAt").asText());
+      assertThat(start).as("attempt %d starts after the previous one", i).isAfter(previousStart);
+      // concurrency = 1: the next handler starts once the previous ended, and (buffered) at once.
+      assertThat(Duration.between(previousEnd, start)).as("gap before attempt %d", i)
+          .isBetween(Duration.ZERO, Duration.ofMillis(250));
+    }
+  }
+
+  @Test
+  void aHigherPriorityJobSubmittedLaterStartsBeforeTheWaitingLowerOnes() throws Exception {
+    List<String> low = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      low.add(post("/api/v1/jobs", "{\"queue\":\"serial\",\"priority\":0,\"payload\":{\"ms\":100}}", 201)
+          .get("id").asText());
+    }
+    awaitState(low.get(0), "succeeded", Duration.ofSeconds(30));
+    String high = post("/api/v1/jobs", "{\"queue\":\"serial\",\"priority\":10,\"payload\":{\"ms\":100}}", 201)
+        .get("id").asText();
+    Instant highStart = Instant.parse(awaitState(high, "succeeded", Duration.ofSeconds(30))
+        .get("attempts").get(0).get("startedAt").asText());
+    long after = 0;
+    for (String id : low) {
+      Instant start = Instant.parse(awaitState(id, "succeeded", Duration.ofSeconds(30))
+          .get("attempts").get(0).get("startedAt").asText());
+      if (start.isAfter(highStart)) {
+        after++;
+      }
+    }
+    // At most one running and one buffered low job were ahead of it when it came.
+    assertThat(after).as("low-priority jobs that started after the high one").isGreaterThanOrEqualTo(8);
+  }
+
+  @Test
+  void aReconcilerThatFailsMidBurnDownResumesAndNoJobIsLostOrRunTwice() throws Exception {
+    StringBuilder body = new StringBuilder("{\"jobs\":[");
+    int n = 1000;
+    for (int i = 0; i < n; i++) {
+      body.append(i == 0 ? "" : ",").append("{\"queue\":\"burn\",\"partitionKey\":\"k" + i + "\"}");
+    }
+    body.append("]}");
+    // Every Reconciler is hit while the jobs are being claimed.
+    List<org.apache.pekko.actor.typed.ActorRef<Reconciler.Command>> reconcilers = new ArrayList<>();
+    for (int p = 0; p < app.store().partitions(); p++) {
+      reconcilers.add(org.apache.pekko.actor.typed.javadsl.Adapter.toTyped(app.system().classicSystem()
+          .actorSelection("/user/runner/reconciler-" + p).resolveOne(Duration.ofSeconds(5))
+          .toCompletableFuture().get()));
+    }
+    JsonNode items = post("/api/v1/jobs/batch", body.toString(), 201).get("items");
+    for (var r : reconcilers) {
+      r.tell(new Reconciler.InjectFault(new IllegalStateException("injected fault")));
+    }
+    Thread.sleep(300); // and once more, after they restarted
+    for (var r : reconcilers) {
+      r.tell(new Reconciler.InjectFault(new IllegalStateException("injected fault, again")));
+    }
+    for (JsonNode item : items) {
+      JsonNode job = awaitState(item.get("id").asText(), "succeeded", Duration.ofSeconds(60));
+      assertThat(job.get("attempts")).as("attempts of job %s", job.get("id")).hasSize(1);
+    }
   }
 
   private static JsonNode awaitState(String id, String state, Duration timeout) throws Exception {

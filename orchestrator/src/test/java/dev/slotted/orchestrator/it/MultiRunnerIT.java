@@ -19,6 +19,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -153,6 +154,115 @@ class MultiRunnerIT {
       }
       assertThat(runners.log(1)).contains("stopped cleanly");
     }
+  }
+
+  @Test
+  void aRunnerKilledWithAFullBufferLosesNothingAndEachBufferedJobRunsOnceElsewhere() throws Exception {
+    String conf = SLEEP_QUEUE + "\nslotted.workers.capacity = 4";
+    try (RunnerProcesses runners = new RunnerProcesses(dir, conf);
+         SqliteJobStore store = openStore(runners.db())) {
+      runners.start(0);
+      runners.start(1);
+      runners.awaitUp(0, Duration.ofSeconds(90));
+      runners.awaitUp(1, Duration.ofSeconds(90));
+      awaitMembership(store, 2, Duration.ofSeconds(30));
+      Thread.sleep(2000);
+
+      int jobs = 600;
+      StringBuilder body = new StringBuilder("{\"jobs\":[");
+      for (int i = 0; i < jobs; i++) {
+        body.append(i == 0 ? "" : ",").append("{\"queue\":\"work\",\"partitionKey\":\"k" + i
+            + "\",\"payload\":{\"ms\":100}}");
+      }
+      body.append("]}");
+      assertThat(runners.post(0, "/api/v1/jobs/batch", body.toString()).statusCode()).isEqualTo(201);
+      // Runner 1 claims ahead: 4 workers of 100 ms jobs need ~50 jobs until its next window.
+      int buffered = awaitBuffered(store, "it-1", 20, Duration.ofSeconds(30));
+      runners.kill(1); // SIGKILL with a full buffer
+
+      awaitFinished(store, jobs, Duration.ofSeconds(180));
+      List<Job> all = allJobs(store);
+      assertThat(all).hasSize(jobs);
+      long expired = 0;
+      for (Job j : all) {
+        assertThat(j.state()).as("job %s", j.id()).isEqualTo(JobState.SUCCEEDED);
+        List<Attempt> attempts = j.attempts();
+        assertThat(attempts.stream().filter(a -> a.outcome() == AttemptOutcome.SUCCEEDED))
+            .as("successful attempts of job %s", j.id()).hasSize(1);
+        for (int i = 1; i < attempts.size(); i++) {
+          assertThat(attempts.get(i).startedAt()).isAfterOrEqualTo(attempts.get(i - 1).endedAt());
+        }
+        expired += attempts.stream().filter(a -> a.outcome() == AttemptOutcome.LEASE_EXPIRED).count();
+      }
+      // More than its 4 workers could have been running: buffered jobs went back too.
+      assertThat(expired).as("jobs of the killed runner (it had %d buffered), run again after their lease", buffered)
+          .isGreaterThan(4);
+    }
+  }
+
+  @Test
+  void aLimitedQueueNeverRunsMoreThanItsConcurrencyOnARunner() throws Exception {
+    String conf = "slotted.queues { limited { handler = sleep, concurrency = 2 } }";
+    try (RunnerProcesses runners = new RunnerProcesses(dir, conf);
+         SqliteJobStore store = openStore(runners.db())) {
+      runners.start(0);
+      runners.start(1);
+      runners.awaitUp(0, Duration.ofSeconds(90));
+      runners.awaitUp(1, Duration.ofSeconds(90));
+      awaitMembership(store, 2, Duration.ofSeconds(30));
+      Thread.sleep(2000);
+      int jobs = 500;
+      StringBuilder body = new StringBuilder("{\"jobs\":[");
+      for (int i = 0; i < jobs; i++) {
+        body.append(i == 0 ? "" : ",").append("{\"queue\":\"limited\",\"partitionKey\":\"k" + i
+            + "\",\"payload\":{\"ms\":20}}");
+      }
+      body.append("]}");
+      assertThat(runners.post(0, "/api/v1/jobs/batch", body.toString()).statusCode()).isEqualTo(201);
+      awaitFinished(store, jobs, Duration.ofSeconds(180));
+      List<Job> all = allJobs(store);
+      Map<String, List<Attempt>> byRunner = all.stream().flatMap(j -> j.attempts().stream())
+          .collect(Collectors.groupingBy(Attempt::runner));
+      assertThat(byRunner).hasSize(2);
+      byRunner.forEach((runner, attempts) ->
+          assertThat(maxOverlap(attempts)).as("attempts running at once on %s", runner).isBetween(1, 2));
+    }
+  }
+
+  /** The most attempts whose [startedAt, endedAt) intervals overlap at one instant. */
+  static int maxOverlap(List<Attempt> attempts) {
+    List<long[]> events = new ArrayList<>();
+    for (Attempt a : attempts) {
+      events.add(new long[] {a.startedAt().toEpochMilli(), 1});
+      events.add(new long[] {a.endedAt().toEpochMilli(), -1});
+    }
+    // At the same millisecond an end comes before a start: the next attempt began as one ended.
+    events.sort((x, y) -> x[0] != y[0] ? Long.compare(x[0], y[0]) : Long.compare(x[1], y[1]));
+    int now = 0;
+    int max = 0;
+    for (long[] e : events) {
+      now += (int) e[1];
+      max = Math.max(max, now);
+    }
+    return max;
+  }
+
+  /** Waits until the runner publishes at least {@code min} buffered jobs; returns how many. */
+  private static int awaitBuffered(SqliteJobStore store, String runnerPrefix, int min, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    int seen = 0;
+    while (System.nanoTime() < deadline) {
+      for (RunnerRow r : store.runners(Instant.now()).toCompletableFuture().get()) {
+        if (r.id().startsWith(runnerPrefix) && r.statusJson() != null) {
+          seen = JSON.readTree(r.statusJson()).path("buffered").asInt();
+          if (seen >= min) {
+            return seen;
+          }
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError(runnerPrefix + " never buffered " + min + " jobs (last seen " + seen + ")");
   }
 
   // ---- helpers ----------------------------------------------------------------------------------

@@ -1,44 +1,40 @@
 package dev.slotted.worker.supervise;
 
-import dev.slotted.protocol.WorkerProtocol.Reservation;
+import dev.slotted.protocol.WorkerProtocol.CapacityReport;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The WorkerSupervisor's slot accounting (not thread-safe: the actor's own state). A slot is used by
- * a running attempt (including one being stopped), a dispatched job waiting for a worker, a crashed
- * worker backing off, or an outstanding reservation. Per limited queue it counts the same, so
- * reservations never promise a queue more than its concurrency leaves.
+ * The WorkerSupervisor's accounting (not thread-safe: the actor's own state). A worker is busy while
+ * it runs an attempt (including one being stopped) or backs off after a crash; a buffered job was
+ * claimed and waits for a worker. Per limited queue it counts the same, so the room it reports never
+ * lets the orchestrator over-claim a queue: at most {@code concurrency} of its jobs run, and at most
+ * {@code concurrency} more wait in the buffer, ready to start the moment one ends.
  */
 final class Capacity {
 
   private static final class QueueLimit {
     final int limit;
     int running;
-    int waiting;
-    int reserved;
+    int buffered;
+    long received;
 
     QueueLimit(int limit) {
       this.limit = limit;
     }
 
-    int free() {
-      return Math.max(0, limit - running - waiting - reserved);
+    /** One limit's worth may wait in the buffer, besides the attempts running. */
+    int room() {
+      return Math.max(0, limit - buffered);
     }
   }
 
-  private record Outstanding(int total, Map<String, Integer> perQueue) {}
-
   private final int capacity;
   private final Map<String, QueueLimit> limits = new HashMap<>();
-  private final LinkedHashMap<Long, Outstanding> reservations = new LinkedHashMap<>();
-  private long nextReservation = 1;
   private int running;
-  private int waiting;
+  private int buffered;
   private int down;
-  private int reserved;
+  private long received;
 
   Capacity(WorkerSettings settings) {
     this.capacity = settings.capacity();
@@ -50,62 +46,24 @@ final class Capacity {
         });
   }
 
-  int free() {
-    return Math.max(0, capacity - running - waiting - down - reserved);
+  /** Workers free to start an attempt now. */
+  int idle() {
+    return Math.max(0, capacity - running - down);
   }
 
-  int reserved() {
-    return reserved;
+  int buffered() {
+    return buffered;
   }
 
-  /** Grants up to {@code max} free slots, with each limited queue's share of them. */
-  Reservation reserve(int max) {
-    int grant = Math.min(max, free());
-    if (grant <= 0) {
-      return new Reservation(0, 0, Map.of());
-    }
-    Map<String, Integer> perQueue = new HashMap<>();
-    for (Map.Entry<String, QueueLimit> e : limits.entrySet()) {
-      int allot = Math.min(grant, e.getValue().free());
-      e.getValue().reserved += allot;
-      perQueue.put(e.getKey(), allot);
-    }
-    long id = nextReservation++;
-    reservations.put(id, new Outstanding(grant, perQueue));
-    reserved += grant;
-    return new Reservation(id, grant, perQueue);
-  }
-
-  /**
-   * Gives back the reservation a Dispatch was claimed under: by id, or without one the oldest
-   * reservation of that size. {@code reserved} always equals the sum of the outstanding
-   * reservations, so a Dispatch matching none (the orchestrator dispatched without reserving) gives
-   * back nothing. Returns whether one matched.
-   */
-  boolean release(long id, int size) {
-    Outstanding o = id != 0 ? reservations.remove(id) : null;
-    if (o == null && id == 0 && size > 0) {
-      for (Iterator<Outstanding> it = reservations.values().iterator(); it.hasNext(); ) {
-        Outstanding candidate = it.next();
-        if (candidate.total() == size) {
-          o = candidate;
-          it.remove();
-          break;
-        }
-      }
-    }
-    if (o == null) {
-      return false;
-    }
-    reserved -= o.total();
-    o.perQueue().forEach(
-        (q, n) -> {
-          QueueLimit l = limits.get(q);
-          if (l != null) {
-            l.reserved -= n;
-          }
-        });
-    return true;
+  /** What the orchestrator may claim for this supervisor, as of now. */
+  CapacityReport report(boolean accepting) {
+    Map<String, Integer> room = new HashMap<>();
+    Map<String, Long> byQueue = new HashMap<>();
+    limits.forEach((q, l) -> {
+      room.put(q, accepting ? l.room() : 0);
+      byQueue.put(q, l.received);
+    });
+    return new CapacityReport(capacity, running + down, buffered, received, room, byQueue, accepting);
   }
 
   /** Whether another attempt of this queue may start now. */
@@ -114,7 +72,29 @@ final class Capacity {
     return l == null || l.running < l.limit;
   }
 
+  /** A dispatched job arrived (it is buffered until it starts). */
+  void received(String queue) {
+    received++;
+    buffered++;
+    QueueLimit l = limits.get(queue);
+    if (l != null) {
+      l.received++;
+      l.buffered++;
+    }
+  }
+
+  /** A buffered job left the buffer without starting (stopped, or handed back). */
+  void unbuffered(String queue) {
+    buffered--;
+    QueueLimit l = limits.get(queue);
+    if (l != null) {
+      l.buffered--;
+    }
+  }
+
+  /** A buffered job started on a worker. */
   void started(String queue) {
+    unbuffered(queue);
     running++;
     QueueLimit l = limits.get(queue);
     if (l != null) {
@@ -127,22 +107,6 @@ final class Capacity {
     QueueLimit l = limits.get(queue);
     if (l != null) {
       l.running--;
-    }
-  }
-
-  void waitingAdded(String queue) {
-    waiting++;
-    QueueLimit l = limits.get(queue);
-    if (l != null) {
-      l.waiting++;
-    }
-  }
-
-  void waitingRemoved(String queue) {
-    waiting--;
-    QueueLimit l = limits.get(queue);
-    if (l != null) {
-      l.waiting--;
     }
   }
 

@@ -8,8 +8,9 @@ import dev.slotted.protocol.WorkerProtocol.Drain;
 import dev.slotted.protocol.WorkerProtocol.Drained;
 import dev.slotted.protocol.WorkerProtocol.Finished;
 import dev.slotted.protocol.WorkerProtocol.GetRunning;
-import dev.slotted.protocol.WorkerProtocol.Reservation;
-import dev.slotted.protocol.WorkerProtocol.Reserve;
+import dev.slotted.protocol.WorkerProtocol.CapacityReport;
+import dev.slotted.protocol.WorkerProtocol.Subscribe;
+import dev.slotted.protocol.WorkerProtocol.TakeBuffer;
 import dev.slotted.protocol.WorkerProtocol.Running;
 import dev.slotted.protocol.WorkerProtocol.RunningJob;
 import dev.slotted.protocol.WorkerProtocol.Started;
@@ -23,12 +24,14 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -46,10 +49,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *
  * <ul>
  *   <li>Capacity: at most {@code capacity} attempts occupy workers, and at most {@code concurrency}
- *       of each limited queue. Reservations ({@link Reserve}) hand out free slots before a claim;
- *       the {@link Dispatch} that follows gives back the unused part. A dispatched job that cannot
- *       start yet (its queue is at its limit, or the orchestrator claimed beyond its reservation)
- *       waits here, holding its slot, and counts as running for lease renewal.
+ *       of each limited queue. Claimed jobs ({@link Dispatch}) wait in a buffer, highest priority
+ *       first (then the longest due), and start the moment a worker and their queue's concurrency
+ *       allow; a buffered job counts as running for lease renewal. What it can take is pushed to
+ *       its subscribers ({@link CapacityReport}) whenever that changes.
  *   <li>Children are spawned on demand, named {@code w-1}, {@code w-2}, ..., reused for attempt
  *       after attempt, and restarted with backoff when they crash. A crash fails the attempt it was
  *       running (retryable); a job failure is never a crash.
@@ -81,6 +84,16 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     INSTANCE
   }
 
+  private enum SendReport {
+    INSTANCE
+  }
+
+  /** Buffer order: priority DESC, then the longest due, then arrival. */
+  private static final Comparator<Waiting> BUFFER_ORDER =
+      Comparator.<Waiting>comparingInt(w -> -w.job().priority())
+          .thenComparing(w -> w.job().dueAt() == null ? Instant.MIN : w.job().dueAt())
+          .thenComparingLong(Waiting::seq);
+
   private static final class Slot {
     final String name;
     final ActorRef<Worker.Command> ref;
@@ -93,7 +106,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     }
   }
 
-  private record Waiting(ClaimedJob job, ActorRef<WorkerProtocol.Event> replyTo) {}
+  private record Waiting(ClaimedJob job, ActorRef<WorkerProtocol.Event> replyTo, long seq) {}
 
   private final WorkerSettings settings;
   private final HandlerRegistry handlers;
@@ -106,8 +119,12 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   private final Map<String, Slot> workers = new HashMap<>();
   private final ArrayDeque<Slot> idle = new ArrayDeque<>();
   private final Map<String, Attempt> active = new HashMap<>();
-  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+  private final TreeSet<Waiting> waiting = new TreeSet<>(BUFFER_ORDER);
   private final Capacity capacity;
+  private final List<ActorRef<CapacityReport>> subscribers = new ArrayList<>();
+  private CapacityReport lastReport;
+  private boolean reportPending;
+  private long nextSeq;
   private int nextWorker = 1;
 
   private Phase phase = Phase.RUNNING;
@@ -150,8 +167,9 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   @Override
   public Receive<Object> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Reserve.class, this::onReserve)
+        .onMessage(Subscribe.class, this::onSubscribe)
         .onMessage(Dispatch.class, this::onDispatch)
+        .onMessage(TakeBuffer.class, this::onTakeBuffer)
         .onMessage(Stop.class, this::onStop)
         .onMessage(GetRunning.class, this::onGetRunning)
         .onMessage(Drain.class, this::onDrain)
@@ -160,33 +178,87 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
         .onMessage(Worker.Ready.class, this::onReady)
         .onMessageEquals(DrainGraceOver.INSTANCE, this::onDrainGraceOver)
         .onMessageEquals(DrainStopOver.INSTANCE, this::onDrainStopOver)
+        .onMessageEquals(SendReport.INSTANCE, this::onSendReport)
         .onSignal(Terminated.class, this::onTerminated)
         .build();
   }
 
   // ---- orchestrator protocol
 
-  private Behavior<Object> onReserve(Reserve r) {
-    r.replyTo().tell(phase == Phase.RUNNING ? capacity.reserve(r.max()) : new Reservation(0, 0, Map.of()));
+  private Behavior<Object> onSubscribe(Subscribe s) {
+    subscribers.add(s.subscriber());
+    CapacityReport now = capacity.report(phase == Phase.RUNNING);
+    s.subscriber().tell(now);
     return this;
   }
 
   private Behavior<Object> onDispatch(Dispatch d) {
-    if (!capacity.release(d.reservationId(), d.reserved()) && d.reserved() > 0) {
-      getContext().getLog().debug(
-          "Dispatch matches no outstanding reservation (id {}, size {})", d.reservationId(), d.reserved());
-    }
-    Instant now = clock.instant();
     for (ClaimedJob job : d.jobs()) {
+      capacity.received(job.queue());
       switch (phase) {
-        case RUNNING, DRAINING -> startOrWait(job, d.replyTo(), now);
-        case STOPPING -> interrupted.add(new RunningJob(job.id(), job.leaseToken(), job.queue(), null, null));
-        case DRAINED -> getContext().getLog().warn(
-            "Job [{}] dispatched after the drain ended: not run, its lease will expire", job.id());
+        case RUNNING -> waiting.add(new Waiting(job, d.replyTo(), nextSeq++));
+        case DRAINING, STOPPING -> {
+          // Claimed before the orchestrator saw the drain: handed back with the interrupted ones.
+          capacity.unbuffered(job.queue());
+          interrupted.add(new RunningJob(job.id(), job.leaseToken(), job.queue(), null, null));
+        }
+        case DRAINED -> {
+          capacity.unbuffered(job.queue());
+          getContext().getLog().warn(
+              "Job [{}] dispatched after the drain ended: not run, its lease will expire", job.id());
+        }
       }
     }
+    startWaiting();
+    checkDrain();
+    capacityChanged();
+    return this;
+  }
+
+  private Behavior<Object> onTakeBuffer(TakeBuffer t) {
+    List<RunningJob> taken = new ArrayList<>(waiting.size());
+    for (Waiting w : waiting) {
+      taken.add(new RunningJob(w.job().id(), w.job().leaseToken(), w.job().queue(), null, null));
+      capacity.unbuffered(w.job().queue());
+    }
+    waiting.clear();
+    if (phase == Phase.RUNNING) {
+      phase = Phase.DRAINING; // accept nothing more; the Drain that follows sets the grace
+    }
+    getContext().getLog().info("Handing back [{}] buffered jobs", taken.size());
+    t.replyTo().tell(new Running(taken));
+    capacityChanged();
     checkDrain();
     return this;
+  }
+
+  /**
+   * Pushes the capacity to the subscribers: a message to itself, so a burst of changes already in
+   * the mailbox (a batch of attempts ending) makes one report, sent right after them.
+   */
+  private void capacityChanged() {
+    if (subscribers.isEmpty() || reportPending) {
+      return;
+    }
+    reportPending = true;
+    getContext().getSelf().tell(SendReport.INSTANCE);
+  }
+
+  private Behavior<Object> onSendReport() {
+    reportPending = false;
+    sendReport();
+    return this;
+  }
+
+  private void sendReport() {
+    CapacityReport r = capacity.report(phase == Phase.RUNNING);
+    if (r.equals(lastReport)) {
+      return;
+    }
+    lastReport = r;
+    for (ActorRef<CapacityReport> s : subscribers) {
+      s.tell(r);
+    }
   }
 
   private Behavior<Object> onStop(Stop s) {
@@ -202,11 +274,12 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       Waiting w = it.next();
       if (s.jobIds().contains(w.job().id())) {
         it.remove();
-        capacity.waitingRemoved(w.job().queue());
+        capacity.unbuffered(w.job().queue());
       }
     }
     startWaiting();
     checkDrain();
+    capacityChanged();
     return this;
   }
 
@@ -226,13 +299,21 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     switch (phase) {
       case RUNNING -> {
         phase = Phase.DRAINING;
+        capacityChanged();
         drainers.add(d.replyTo());
         getContext().getLog().info(
             "Draining: [{}] attempts running, [{}] waiting; grace [{}]", active.size(), waiting.size(), d.grace());
         timers.startSingleTimer(DrainGraceOver.INSTANCE, DrainGraceOver.INSTANCE, d.grace());
         checkDrain();
       }
-      case DRAINING, STOPPING -> drainers.add(d.replyTo());
+      case DRAINING, STOPPING -> {
+        if (drainers.isEmpty() && phase == Phase.DRAINING) {
+          // Drain after TakeBuffer: start the grace now.
+          timers.startSingleTimer(DrainGraceOver.INSTANCE, DrainGraceOver.INSTANCE, d.grace());
+        }
+        drainers.add(d.replyTo());
+        checkDrain();
+      }
       case DRAINED -> d.replyTo().tell(new Drained(List.of()));
     }
     return this;
@@ -250,6 +331,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     finished(e.attempt(), e.completion());
     startWaiting();
     checkDrain();
+    capacityChanged();
     return this;
   }
 
@@ -274,6 +356,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     }
     startWaiting();
     checkDrain();
+    capacityChanged();
     return this;
   }
 
@@ -284,6 +367,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       capacity.workerUp();
       idle.push(s);
       startWaiting();
+      capacityChanged();
     }
     return this;
   }
@@ -305,6 +389,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     }
     startWaiting();
     checkDrain();
+    capacityChanged();
     return this;
   }
 
@@ -324,7 +409,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     active.clear();
     for (Waiting w : waiting) {
       interrupted.add(new RunningJob(w.job().id(), w.job().leaseToken(), w.job().queue(), null, null));
-      capacity.waitingRemoved(w.job().queue());
+      capacity.unbuffered(w.job().queue());
     }
     waiting.clear();
     getContext().getLog().info(
@@ -345,7 +430,10 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   }
 
   private void checkDrain() {
-    if ((phase == Phase.DRAINING && active.isEmpty() && waiting.isEmpty() && capacity.reserved() == 0)
+    if (drainers.isEmpty()) {
+      return; // handed back its buffer, but the Drain itself has not come yet
+    }
+    if ((phase == Phase.DRAINING && active.isEmpty() && waiting.isEmpty())
         || (phase == Phase.STOPPING && stopping.isEmpty())) {
       completeDrain();
     }
@@ -363,15 +451,6 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
 
   // ---- accounting
 
-  private void startOrWait(ClaimedJob job, ActorRef<WorkerProtocol.Event> replyTo, Instant now) {
-    if (!capacity.queueHasRoom(job.queue()) || !workerAvailable()) {
-      waiting.add(new Waiting(job, replyTo));
-      capacity.waitingAdded(job.queue());
-      return;
-    }
-    start(job, replyTo, now);
-  }
-
   private boolean workerAvailable() {
     return !idle.isEmpty() || workers.size() < settings.capacity();
   }
@@ -386,7 +465,6 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
             new Cancellation());
     Attempt a = new Attempt(job, handler, ctx, replyTo, s.name, now, timeout);
     s.attempt = a;
-    capacity.started(job.queue());
     Attempt previous = active.put(job.id(), a);
     if (previous != null) {
       // The same job again while an older attempt still runs: the older lease is gone.
@@ -406,7 +484,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       Waiting w = it.next();
       if (capacity.queueHasRoom(w.job().queue())) {
         it.remove();
-        capacity.waitingRemoved(w.job().queue());
+        capacity.started(w.job().queue());
         start(w.job(), w.replyTo(), now);
       }
     }
@@ -423,7 +501,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     }
     stopping.remove(a);
     if (!a.silent) {
-      a.replyTo.tell(new Finished(a.job, c, a.startedAt));
+      a.replyTo.tell(new Finished(a.job, c.startedAt(a.startedAt), a.startedAt));
     }
   }
 

@@ -2,7 +2,7 @@ package dev.slotted.worker.supervise;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.slotted.protocol.WorkerProtocol.Reservation;
+import dev.slotted.protocol.WorkerProtocol.CapacityReport;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -12,42 +12,47 @@ class CapacityTest {
       new Capacity(WorkerSettings.of(5, Path.of("logs")).withQueue("slow", 2, null).withQueue("any", 0, null));
 
   @Test
-  void everyUseOfASlotCountsAgainstTheCapacity() {
+  void busyWorkersAndBufferedJobsAreReported() {
+    c.received("any");
     c.started("any");
-    c.waitingAdded("slow");
+    c.received("slow");
     c.workerDown();
-    Reservation r = c.reserve(10);
-    assertThat(r.total()).isEqualTo(2);
-    assertThat(r.limitedQueues()).containsExactly(Map.entry("slow", 1));
-    assertThat(c.free()).isZero();
+    CapacityReport r = c.report(true);
+    assertThat(r.idle()).isEqualTo(3);
+    assertThat(r.buffered()).isEqualTo(1);
+    assertThat(r.received()).isEqualTo(2);
+    assertThat(r.room()).containsExactly(Map.entry("slow", 1));
+    assertThat(r.receivedByQueue()).containsExactly(Map.entry("slow", 1L));
     c.ended("any");
-    c.waitingRemoved("slow");
+    c.unbuffered("slow");
     c.workerUp();
-    assertThat(c.free()).isEqualTo(3);
-    assertThat(c.release(r.id(), r.total())).isTrue();
-    assertThat(c.free()).isEqualTo(5);
-    assertThat(c.reserved()).isZero();
+    r = c.report(true);
+    assertThat(r.idle()).isEqualTo(5);
+    assertThat(r.buffered()).isZero();
+    assertThat(r.room()).containsEntry("slow", 2);
   }
 
   @Test
-  void aDispatchWithoutIdGivesBackTheOldestReservationOfItsSize() {
-    Reservation a = c.reserve(2);
-    Reservation b = c.reserve(1);
-    assertThat(a.limitedQueues()).containsEntry("slow", 2);
-    assertThat(b.limitedQueues()).containsEntry("slow", 0);
-    assertThat(c.release(0, 3)).isFalse(); // matches nothing: gives back nothing
-    assertThat(c.reserved()).isEqualTo(3);
-    assertThat(c.release(0, 2)).isTrue();
-    assertThat(c.reserved()).isEqualTo(1);
-    assertThat(c.reserve(5).limitedQueues()).containsEntry("slow", 2);
-    assertThat(c.release(b.id(), 1)).isTrue();
-    assertThat(c.release(b.id(), 1)).isFalse();
+  void aLimitedQueueBuffersAtMostOneLimitBesidesWhatRuns() {
+    c.received("slow");
+    c.started("slow");
+    c.received("slow");
+    c.started("slow");
+    assertThat(c.report(true).room()).containsEntry("slow", 2);
+    c.received("slow");
+    c.received("slow");
+    assertThat(c.report(true).room()).containsEntry("slow", 0);
+    c.received("slow"); // over-claimed: room never goes below 0
+    assertThat(c.report(true).room()).containsEntry("slow", 0);
+    assertThat(c.report(false).accepting()).isFalse();
   }
 
   @Test
   void aQueueAtItsLimitHasNoRoom() {
     assertThat(c.queueHasRoom("slow")).isTrue();
+    c.received("slow");
     c.started("slow");
+    c.received("slow");
     c.started("slow");
     assertThat(c.queueHasRoom("slow")).isFalse();
     assertThat(c.queueHasRoom("any")).isTrue();

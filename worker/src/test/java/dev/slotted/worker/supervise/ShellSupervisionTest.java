@@ -81,7 +81,7 @@ class ShellSupervisionTest {
     var sup = supervisor(pids);
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("tree", "{}", 1, Duration.ofSeconds(2));
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     long[] tree = awaitPids(AttemptLogs.path(dir.resolve("logs"), job.id(), 1));
     assertThat(running(tree[0])).isTrue();
     assertThat(running(tree[1])).isTrue();
@@ -100,7 +100,7 @@ class ShellSupervisionTest {
     var sup = supervisor(PidRegistry.open(dir.resolve("pids")));
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("tree", "{}");
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     long[] tree = awaitPids(AttemptLogs.path(dir.resolve("logs"), job.id(), 1));
     events.expectMessageClass(WorkerProtocol.Started.class, WAIT);
 

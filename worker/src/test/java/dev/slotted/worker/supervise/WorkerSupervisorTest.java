@@ -10,7 +10,7 @@ import dev.slotted.protocol.WorkerProtocol.Dispatch;
 import dev.slotted.protocol.WorkerProtocol.Drained;
 import dev.slotted.protocol.WorkerProtocol.Event;
 import dev.slotted.protocol.WorkerProtocol.Finished;
-import dev.slotted.protocol.WorkerProtocol.Reservation;
+import dev.slotted.protocol.WorkerProtocol.CapacityReport;
 import dev.slotted.protocol.WorkerProtocol.Running;
 import dev.slotted.protocol.WorkerProtocol.RunningJob;
 import dev.slotted.protocol.WorkerProtocol.Started;
@@ -60,9 +60,10 @@ class WorkerSupervisorTest {
         WorkerSupervisor.create(settings, HandlerRegistry.of(handlers), Clock.systemUTC(), metrics));
   }
 
-  private Reservation reserve(ActorRef<WorkerProtocol.Command> sup, int max) {
-    TestProbe<Reservation> probe = testKit.createTestProbe();
-    sup.tell(new WorkerProtocol.Reserve(max, probe.ref()));
+  /** The supervisor's capacity as of now (a fresh subscriber gets it at once). */
+  private CapacityReport report(ActorRef<WorkerProtocol.Command> sup) {
+    TestProbe<CapacityReport> probe = testKit.createTestProbe();
+    sup.tell(new WorkerProtocol.Subscribe(probe.ref()));
     return probe.receiveMessage(WAIT);
   }
 
@@ -96,10 +97,9 @@ class WorkerSupervisorTest {
   void noopJobStartsAndFinishesWithItsLeaseToken() {
     var sup = supervisor(WorkerSettings.of(2, logDir), Map.of("q", new NoopHandler()));
     TestProbe<Event> events = testKit.createTestProbe();
-    Reservation r = reserve(sup, 1);
-    assertThat(r.total()).isEqualTo(1);
+    assertThat(report(sup).idle()).isEqualTo(2);
     ClaimedJob job = Jobs.job("q", "{}");
-    sup.tell(Dispatch.under(r, List.of(job), events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
 
     Started started = events.expectMessageClass(Started.class, WAIT);
     assertThat(started.job()).isEqualTo(job);
@@ -111,36 +111,34 @@ class WorkerSupervisorTest {
     assertThat(c.leaseToken()).isEqualTo(job.leaseToken());
     assertThat(c.worker()).isEqualTo("w-1");
     assertThat(f.startedAt()).isEqualTo(started.startedAt());
+    assertThat(c.startedAt()).isEqualTo(started.startedAt());
     assertThat(running(sup)).isEmpty();
-    assertThat(reserve(sup, 10).total()).isEqualTo(2);
+    CapacityReport after = report(sup);
+    assertThat(after.idle()).isEqualTo(2);
+    assertThat(after.received()).isEqualTo(1);
   }
 
   @Test
-  void neverRunsMoreThanCapacityAndReservesOnlyFreeSlots() throws Exception {
+  void neverRunsMoreThanCapacityBuffersTheRestAndPushesWhatItCanTake() throws Exception {
     GateHandler gate = new GateHandler();
     var sup = supervisor(WorkerSettings.of(3, logDir), Map.of("g", gate));
     TestProbe<Event> events = testKit.createTestProbe();
+    TestProbe<CapacityReport> pushed = testKit.createTestProbe();
+    sup.tell(new WorkerProtocol.Subscribe(pushed.ref()));
+    assertThat(pushed.receiveMessage(WAIT).idle()).isEqualTo(3);
 
-    Reservation r1 = reserve(sup, 2);
-    Reservation r2 = reserve(sup, 10);
-    assertThat(r1.total()).isEqualTo(2);
-    assertThat(r2.total()).isEqualTo(1);
-    assertThat(reserve(sup, 10).total()).isZero();
-
-    // r1 used for one job only: the other slot comes back.
-    ClaimedJob a = Jobs.job("g", "{}");
-    sup.tell(Dispatch.under(r1, List.of(a), events.ref()));
-    Reservation r3 = reserve(sup, 10);
-    assertThat(r3.total()).isEqualTo(1);
-
-    // Dispatch beyond what was reserved: the extra jobs wait, they never run beyond capacity.
-    List<ClaimedJob> more = List.of(Jobs.job("g", "{}"), Jobs.job("g", "{}"), Jobs.job("g", "{}"));
-    sup.tell(new Dispatch(more.subList(0, 1), 1, r2.id(), events.ref()));
-    sup.tell(new Dispatch(more.subList(1, 3), 2, 0, events.ref()));
+    // More than capacity: the extra jobs wait in the buffer, they never run beyond capacity.
+    List<ClaimedJob> jobs = List.of(Jobs.job("g", "{}"), Jobs.job("g", "{}"), Jobs.job("g", "{}"), Jobs.job("g", "{}"));
+    sup.tell(new Dispatch(jobs.subList(0, 1), events.ref()));
+    sup.tell(new Dispatch(jobs.subList(1, 4), events.ref()));
     gate.awaitStarted(3, WAIT);
     assertThat(running(sup)).hasSize(4).filteredOn(j -> j.worker() == null).hasSize(1);
     assertThat(gate.running()).isEqualTo(3);
-    assertThat(reserve(sup, 10).total()).isZero();
+    CapacityReport full = pushed.fishForMessage(WAIT, r -> r.received() == 4
+        ? org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.complete()
+        : org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes.continueAndIgnore()).get(0);
+    assertThat(full.idle()).isZero();
+    assertThat(full.buffered()).isEqualTo(1);
 
     gate.releaseAll();
     gate.awaitStarted(4, WAIT);
@@ -148,39 +146,69 @@ class WorkerSupervisorTest {
     List<Finished> done = finishedAll(events, 4);
     assertThat(done).allMatch(f -> f.completion().outcome() == AttemptOutcome.SUCCEEDED);
     assertThat(gate.maxRunning()).isEqualTo(3);
-    sup.tell(Dispatch.under(r3, List.of(), events.ref()));
-    assertThat(reserve(sup, 10).total()).isEqualTo(3);
+    testKit.createTestProbe().awaitAssert(WAIT, () -> {
+      assertThat(report(sup).idle()).isEqualTo(3);
+      return null;
+    });
   }
 
   @Test
-  void perQueueConcurrencyLimitsRunningAttemptsAndReservations() throws Exception {
+  void theBufferStartsTheHighestPriorityFirstWhateverTheArrivalOrder() throws Exception {
+    GateHandler gate = new GateHandler();
+    var sup = supervisor(WorkerSettings.of(1, logDir), Map.of("g", gate));
+    TestProbe<Event> events = testKit.createTestProbe();
+    ClaimedJob first = Jobs.job("g", "{}");
+    sup.tell(new Dispatch(List.of(first), events.ref()));
+    gate.awaitStarted(1, WAIT);
+    List<ClaimedJob> low = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      low.add(Jobs.withPriority(Jobs.job("g", "{}"), 0));
+    }
+    sup.tell(new Dispatch(low, events.ref()));
+    ClaimedJob high = Jobs.withPriority(Jobs.job("g", "{}"), 10);
+    sup.tell(new Dispatch(List.of(high), events.ref()));
+    testKit.createTestProbe().awaitAssert(WAIT, () -> {
+      assertThat(report(sup).buffered()).isEqualTo(4);
+      return null;
+    });
+    List<String> order = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Event e;
+      do {
+        e = events.receiveMessage(WAIT);
+      } while (!(e instanceof Started));
+      String id = ((Started) e).job().id();
+      order.add(id);
+      gate.release(id); // one worker: the next start comes only after this one ends
+    }
+    assertThat(order.get(0)).isEqualTo(first.id());
+    assertThat(order.get(1)).isEqualTo(high.id());
+    assertThat(order.subList(2, 5)).containsExactlyElementsOf(low.stream().map(ClaimedJob::id).toList());
+    gate.releaseAll();
+  }
+
+  @Test
+  void perQueueConcurrencyLimitsRunningAttemptsAndTheRoomItReports() throws Exception {
     GateHandler gate = new GateHandler();
     WorkerSettings s = WorkerSettings.of(6, logDir).withQueue("limited", 2, null);
     var sup = supervisor(s, Map.of("limited", gate, "free", new NoopHandler()));
     TestProbe<Event> events = testKit.createTestProbe();
+    assertThat(report(sup).room()).containsExactly(Map.entry("limited", 2));
 
-    Reservation r1 = reserve(sup, 3);
-    assertThat(r1.limitedQueues()).containsExactly(Map.entry("limited", 2));
-    Reservation r2 = reserve(sup, 3);
-    assertThat(r2.limitedQueues()).containsExactly(Map.entry("limited", 0));
-    // Giving r1 back unused frees its share of the queue limit too.
-    sup.tell(Dispatch.under(r1, List.of(), events.ref()));
-    Reservation r3 = reserve(sup, 3);
-    assertThat(r3.limitedQueues()).containsExactly(Map.entry("limited", 2));
-    sup.tell(Dispatch.under(r2, List.of(), events.ref()));
-
-    // An orchestrator that claims 3 of the limited queue under r3 gets at most 2 running.
+    // An orchestrator that dispatches 3 of the limited queue gets at most 2 running.
     List<ClaimedJob> jobs = List.of(Jobs.job("limited", "{}"), Jobs.job("limited", "{}"), Jobs.job("limited", "{}"));
-    sup.tell(Dispatch.under(r3, jobs, events.ref()));
+    sup.tell(new Dispatch(jobs, events.ref()));
     gate.awaitStarted(2, WAIT);
     List<RunningJob> running = running(sup);
     assertThat(running).hasSize(3);
     assertThat(running.stream().filter(j -> j.worker() == null).count()).isEqualTo(1);
-    assertThat(reserve(sup, 10).limitedQueues()).containsEntry("limited", 0);
+    CapacityReport r = report(sup);
+    assertThat(r.room()).as("one of the two buffer places is taken").containsEntry("limited", 1);
+    assertThat(r.receivedByQueue()).containsEntry("limited", 3L);
 
     // Other queues still run meanwhile.
     ClaimedJob other = Jobs.job("free", "{}");
-    sup.tell(new Dispatch(List.of(other), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(other), events.ref()));
     assertThat(finished(events, other.id()).completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
 
     for (int i = 0; i < 3; i++) {
@@ -201,11 +229,29 @@ class WorkerSupervisorTest {
   }
 
   @Test
+  void takeBufferHandsBackWhatHasNotStartedAndAcceptsNoMore() throws Exception {
+    GateHandler gate = new GateHandler();
+    var sup = supervisor(WorkerSettings.of(1, logDir), Map.of("g", gate));
+    TestProbe<Event> events = testKit.createTestProbe();
+    List<ClaimedJob> jobs = List.of(Jobs.job("g", "{}"), Jobs.job("g", "{}"), Jobs.job("g", "{}"));
+    sup.tell(new Dispatch(jobs, events.ref()));
+    gate.awaitStarted(1, WAIT);
+    TestProbe<Running> taken = testKit.createTestProbe();
+    sup.tell(new WorkerProtocol.TakeBuffer(taken.ref()));
+    assertThat(taken.receiveMessage(WAIT).jobs()).extracting(RunningJob::jobId)
+        .containsExactlyInAnyOrder(jobs.get(1).id(), jobs.get(2).id());
+    assertThat(report(sup).accepting()).isFalse();
+    assertThat(running(sup)).extracting(RunningJob::jobId).containsExactly(jobs.get(0).id());
+    gate.releaseAll();
+    assertThat(finished(events, jobs.get(0).id()).completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
+  }
+
+  @Test
   void timeoutStopsTheHandlerAndReportsTimedOut() {
     var sup = supervisor(WorkerSettings.of(2, logDir), Map.of("sleep", new SleepHandler()));
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("sleep", "{\"ms\": 60000}", 1, Duration.ofMillis(200));
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     Completion c = finished(events, job.id()).completion();
     assertThat(c.outcome()).isEqualTo(AttemptOutcome.TIMED_OUT);
     assertThat(c.retryable()).isTrue();
@@ -219,7 +265,7 @@ class WorkerSupervisorTest {
     var sup = supervisor(s, Map.of("sleep", new SleepHandler()));
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("sleep", "{\"ms\": 60000}");
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     assertThat(finished(events, job.id()).completion().outcome()).isEqualTo(AttemptOutcome.TIMED_OUT);
   }
 
@@ -234,11 +280,11 @@ class WorkerSupervisorTest {
     var sup = supervisor(s, Map.of("q", stubborn));
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("q", "{}", 1, Duration.ofMillis(100));
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     Completion c = finished(events, job.id()).completion();
     assertThat(c.outcome()).isEqualTo(AttemptOutcome.TIMED_OUT);
     // The worker is free again.
-    assertThat(reserve(sup, 5).total()).isEqualTo(1);
+    assertThat(report(sup).idle()).isEqualTo(1);
   }
 
   @Test
@@ -248,7 +294,7 @@ class WorkerSupervisorTest {
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("g", "{}");
     ClaimedJob other = Jobs.job("g", "{}");
-    sup.tell(new Dispatch(List.of(job, other), 2, events.ref()));
+    sup.tell(new Dispatch(List.of(job, other), events.ref()));
     gate.awaitStarted(2, WAIT);
     assertThat(running(sup)).extracting(RunningJob::leaseToken)
         .containsExactlyInAnyOrder(job.leaseToken(), other.leaseToken());
@@ -260,7 +306,7 @@ class WorkerSupervisorTest {
     assertThat(finished(events, other.id()).completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
     events.expectNoMessage(Duration.ofMillis(200));
     assertThat(gate.cancelReason(job.id())).isEqualTo(Cancellation.Reason.STOPPED);
-    assertThat(reserve(sup, 5).total()).isEqualTo(2);
+    assertThat(report(sup).idle()).isEqualTo(2);
   }
 
   @Test
@@ -271,11 +317,11 @@ class WorkerSupervisorTest {
     TestProbe<Drained> drained = testKit.createTestProbe();
     ClaimedJob quick = Jobs.job("g", "{}");
     ClaimedJob slow = Jobs.job("g", "{}");
-    sup.tell(new Dispatch(List.of(quick, slow), 2, events.ref()));
+    sup.tell(new Dispatch(List.of(quick, slow), events.ref()));
     gate.awaitStarted(2, WAIT);
 
     sup.tell(new WorkerProtocol.Drain(Duration.ofSeconds(2), drained.ref()));
-    assertThat(reserve(sup, 5).total()).isZero();
+    assertThat(report(sup).accepting()).isFalse();
     gate.release(quick.id());
     assertThat(finished(events, quick.id()).completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
     drained.expectNoMessage(Duration.ofMillis(200));
@@ -310,10 +356,10 @@ class WorkerSupervisorTest {
     TestProbe<Event> events = testKit.createTestProbe();
 
     ClaimedJob held = Jobs.job("g", "{}");
-    sup.tell(new Dispatch(List.of(held), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(held), events.ref()));
     gate.awaitStarted(1, WAIT);
     ClaimedJob bad = Jobs.job("crash", "{}");
-    sup.tell(new Dispatch(List.of(bad), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(bad), events.ref()));
 
     Completion c = finished(events, bad.id()).completion();
     assertThat(c.outcome()).isEqualTo(AttemptOutcome.FAILED);
@@ -328,14 +374,12 @@ class WorkerSupervisorTest {
 
     // After the backoff the restarted worker serves again: both slots are free.
     testKit.createTestProbe().awaitAssert(Duration.ofSeconds(5), () -> {
-      Reservation r = reserve(sup, 5);
-      sup.tell(Dispatch.under(r, List.of(), events.ref()));
-      assertThat(r.total()).isEqualTo(2);
+      assertThat(report(sup).idle()).isEqualTo(2);
       return null;
     });
     ClaimedJob after = Jobs.job("g", "{}");
     gate.release(after.id());
-    sup.tell(new Dispatch(List.of(after), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(after), events.ref()));
     assertThat(finished(events, after.id()).completion().outcome()).isEqualTo(AttemptOutcome.SUCCEEDED);
   }
 
@@ -349,7 +393,7 @@ class WorkerSupervisorTest {
     var sup = supervisor(WorkerSettings.of(1, logDir), Map.of("f", failing), metrics);
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("f", "{}");
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     Completion c = finished(events, job.id()).completion();
     assertThat(c.outcome()).isEqualTo(AttemptOutcome.FAILED);
     assertThat(c.retryable()).isTrue();
@@ -362,7 +406,7 @@ class WorkerSupervisorTest {
     var sup = supervisor(WorkerSettings.of(1, logDir), Map.of("q", new NoopHandler()));
     TestProbe<Event> events = testKit.createTestProbe();
     ClaimedJob job = Jobs.job("unknown", "{}");
-    sup.tell(new Dispatch(List.of(job), 1, events.ref()));
+    sup.tell(new Dispatch(List.of(job), events.ref()));
     Completion c = finished(events, job.id()).completion();
     assertThat(c.outcome()).isEqualTo(AttemptOutcome.FAILED);
     assertThat(c.retryable()).isTrue();

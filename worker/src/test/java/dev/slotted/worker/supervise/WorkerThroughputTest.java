@@ -34,8 +34,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Noop jobs through Reserve → Dispatch → Started/Finished, as a Reconciler would drive them. Prints
- * the rate (the runtime target is 20k jobs/s on 2 cores); asserts only that every job finished once.
+ * Noop jobs through Subscribe → CapacityReport → Dispatch → Started/Finished, as the runner's window
+ * owner drives them: it keeps the supervisor's buffer topped up from the capacity it pushes. Prints
+ * the rate; asserts only that every job finished once.
  */
 @ExtendWith(TestKitJUnit5Extension.class)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,34 +46,32 @@ class WorkerThroughputTest {
 
   @TempDir Path logDir;
 
-  /** Mimics a Reconciler: one Reserve in flight, dispatches whatever it was granted. */
+  /** Mimics the window owner: tops the buffer up to twice the capacity whenever capacity is pushed. */
   static Behavior<Object> driver(
       ActorRef<WorkerProtocol.Command> sup, int total, CompletableFuture<BitSet> done) {
     return Behaviors.setup(
         ctx -> {
-          ActorRef<WorkerProtocol.Reservation> reservations = ctx.messageAdapter(WorkerProtocol.Reservation.class, r -> r);
+          ActorRef<WorkerProtocol.CapacityReport> reports =
+              ctx.messageAdapter(WorkerProtocol.CapacityReport.class, r -> r);
           ActorRef<WorkerProtocol.Event> events = ctx.messageAdapter(WorkerProtocol.Event.class, e -> e);
           BitSet seen = new BitSet(total);
-          int[] state = {0, 0, 0}; // dispatched, finished, reserve in flight
+          int[] state = {0, 0}; // dispatched, finished
           Instant now = Instant.now();
-          sup.tell(new WorkerProtocol.Reserve(total, reservations));
-          state[2] = 1;
+          sup.tell(new WorkerProtocol.Subscribe(reports));
           return Behaviors.receive(Object.class)
               .onMessage(
-                  WorkerProtocol.Reservation.class,
+                  WorkerProtocol.CapacityReport.class,
                   r -> {
-                    state[2] = 0;
-                    int n = Math.min(r.total(), total - state[0]);
-                    List<ClaimedJob> jobs = new ArrayList<>(n);
-                    for (int i = 0; i < n; i++) {
-                      int id = state[0]++;
-                      jobs.add(new ClaimedJob(
-                          Integer.toString(id), "noop", "{}", 1, 5, "t" + id, null, 0, List.of(), null, now, now));
-                    }
-                    sup.tell(WorkerProtocol.Dispatch.under(r, jobs, events));
-                    if (n > 0 && state[0] < total) {
-                      sup.tell(new WorkerProtocol.Reserve(total - state[0], reservations));
-                      state[2] = 1;
+                    long onTheWay = state[0] - r.received();
+                    int n = (int) Math.min(2L * r.capacity() - r.busy() - r.buffered() - onTheWay, total - state[0]);
+                    if (n > 0) {
+                      List<ClaimedJob> jobs = new ArrayList<>(n);
+                      for (int i = 0; i < n; i++) {
+                        int id = state[0]++;
+                        jobs.add(new ClaimedJob(
+                            Integer.toString(id), "noop", "{}", 1, 5, "t" + id, null, 0, List.of(), null, now, now));
+                      }
+                      sup.tell(new WorkerProtocol.Dispatch(jobs, events));
                     }
                     return Behaviors.same();
                   })
@@ -86,9 +85,6 @@ class WorkerThroughputTest {
                     seen.set(id);
                     if (++state[1] == total) {
                       done.complete(seen);
-                    } else if (state[2] == 0 && state[0] < total) {
-                      sup.tell(new WorkerProtocol.Reserve(total - state[0], reservations));
-                      state[2] = 1;
                     }
                     return Behaviors.same();
                   })
@@ -140,7 +136,7 @@ class WorkerThroughputTest {
       jobs.add(new ClaimedJob("s" + i, "sleep", "{\"ms\": 1000}", 1, 5, "t" + i, null, 0, List.of(), null, now, now));
     }
     long t0 = System.nanoTime();
-    sup.tell(new WorkerProtocol.Dispatch(jobs, n, events.ref()));
+    sup.tell(new WorkerProtocol.Dispatch(jobs, events.ref()));
     TestProbe<WorkerProtocol.Running> running = testKit.createTestProbe();
     sup.tell(new WorkerProtocol.GetRunning(running.ref()));
     List<WorkerProtocol.RunningJob> all = running.receiveMessage(Duration.ofSeconds(10)).jobs();

@@ -32,6 +32,12 @@ public final class Jobs {
     return new ClaimedJob(id, queue, payload, 1, 5, "lease-" + UUID.randomUUID(), null, 0, List.of(), null, now, now);
   }
 
+  /** The same claimed job with another priority. */
+  public static ClaimedJob withPriority(ClaimedJob j, int priority) {
+    return new ClaimedJob(j.id(), j.queue(), j.payload(), j.attempt(), j.maxAttempts(), j.leaseToken(),
+        j.idempotencyKey(), j.partition(), j.tags(), j.timeout(), j.dueAt(), j.claimedAt(), priority);
+  }
+
   public static JobContext context(ClaimedJob job, Path logDir) {
     return new JobContext(job, logDir, 4000, null, new Cancellation());
   }

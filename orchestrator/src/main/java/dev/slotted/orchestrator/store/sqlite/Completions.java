@@ -53,18 +53,18 @@ final class Completions {
   private static final String END_OK_ON_ROW = """
       UPDATE jobs SET state = ?, finished_at = coalesce(finished_at, ?), att_worker = ?,
         att_ended_at = ?, att_outcome = ?, att_error = NULL, att_exit_code = NULL, att_log_tail = NULL,
-        lease_token = NULL, due_at = NULL
+        lease_token = NULL, due_at = NULL, att_started_at = coalesce(?, att_started_at)
       WHERE id = ? AND lease_token = ?""";
   private static final String END_ON_ROW = """
       UPDATE jobs SET state = ?, finished_at = coalesce(finished_at, ?), att_worker = ?,
         att_ended_at = ?, att_outcome = ?, att_error = ?, att_exit_code = ?, att_log_tail = ?,
-        lease_token = NULL, due_at = NULL
+        lease_token = NULL, due_at = NULL, att_started_at = coalesce(?, att_started_at)
       WHERE id = ? AND lease_token = ?""";
   /** Moves the running attempt, ended now, to the attempts table (the job runs again later). */
   private static final String ARCHIVE_RUNNING = """
       INSERT INTO attempts (job_id, number, runner, worker, started_at, ended_at, outcome, error,
         exit_code, log_tail)
-      SELECT id, attempt_no, att_runner, ?2, att_started_at, ?3, ?4, ?5, ?6, ?7
+      SELECT id, attempt_no, att_runner, ?2, coalesce(?9, att_started_at), ?3, ?4, ?5, ?6, ?7
       FROM jobs WHERE id = ?1 AND lease_token = ?8""";
   /** Back to ready or scheduled: the lease and the (archived) attempt leave the row. */
   private static final String BACK_TO_QUEUE = """
@@ -270,8 +270,9 @@ final class Completions {
     ps.setString(3, done.worker());
     ps.setLong(4, done.endedAt().toEpochMilli());
     ps.setString(5, done.outcome().wire());
-    ps.setLong(6, id);
-    ps.setString(7, token);
+    setMillis(ps, 6, done.startedAt());
+    ps.setLong(7, id);
+    ps.setString(8, token);
   }
 
   /** Failed and timed-out attempts: retried after the job's delay, or dead. Their token was checked. */
@@ -289,7 +290,7 @@ final class Completions {
         long delay = Math.max(0, row.retry().delayAfter(row.attemptCount(), ThreadLocalRandom.current()).toMillis());
         next = delay == 0 ? JobState.READY : JobState.SCHEDULED;
         archiveRunning(c, row, done.worker(), done.endedAt().toEpochMilli(), done.outcome().wire(),
-            done.error(), done.exitCode(), done.logTail());
+            done.error(), done.exitCode(), done.logTail(), done.startedAt());
         backToQueue(c, row, next, t + delay, 0);
       } else {
         next = JobState.DEAD;
@@ -328,7 +329,7 @@ final class Completions {
       if (row.finishedAtClaim()) {
         endOnRow(c, row, JobState.SUCCEEDED, t, t, AttemptOutcome.CANCELLED, reason);
       } else {
-        archiveRunning(c, row, null, t, AttemptOutcome.CANCELLED.wire(), reason, null, null);
+        archiveRunning(c, row, null, t, AttemptOutcome.CANCELLED.wire(), reason, null, null, null);
         backToQueue(c, row, JobState.READY, t, -1);
         stats.move(row.queue(), row.state(), JobState.READY);
       }
@@ -353,12 +354,12 @@ final class Completions {
   private static void endOnRow(Conn c, LeasedRow row, JobState next, long finishedAt, long endedAt,
       AttemptOutcome outcome, String error) throws SQLException {
     PreparedStatement ps = c.prepare(END_ON_ROW);
-    bind(ps, row.id(), row.token(), next, finishedAt, null, endedAt, outcome.wire(), error, null, null);
+    bind(ps, row.id(), row.token(), next, finishedAt, null, endedAt, outcome.wire(), error, null, null, null);
     checkOne(ps.executeUpdate(), "end attempt");
   }
 
   private static void archiveRunning(Conn c, LeasedRow row, String worker, long endedAt, String outcome,
-      String error, Integer exitCode, String logTail) throws SQLException {
+      String error, Integer exitCode, String logTail, Instant startedAt) throws SQLException {
     PreparedStatement ps = c.prepare(ARCHIVE_RUNNING);
     ps.setLong(1, row.id());
     ps.setString(2, worker);
@@ -372,6 +373,7 @@ final class Completions {
     }
     ps.setString(7, logTail == null ? null : tail(logTail, MAX_LOG_TAIL_CHARS));
     ps.setString(8, row.token());
+    setMillis(ps, 9, startedAt);
     checkOne(ps.executeUpdate(), "archive attempt");
   }
 
@@ -389,12 +391,21 @@ final class Completions {
   private static void bindEndOnRow(PreparedStatement ps, long id, String token, JobState next, long t,
       Completion done) throws SQLException {
     bind(ps, id, token, next, t, done.worker(), done.endedAt().toEpochMilli(), done.outcome().wire(),
-        done.error(), done.exitCode(), done.logTail());
+        done.error(), done.exitCode(), done.logTail(), done.startedAt());
+  }
+
+  /** The handler's start as reported by the worker; null keeps the claim time. */
+  private static void setMillis(PreparedStatement ps, int index, Instant at) throws SQLException {
+    if (at == null) {
+      ps.setNull(index, Types.INTEGER);
+    } else {
+      ps.setLong(index, at.toEpochMilli());
+    }
   }
 
   private static void bind(PreparedStatement ps, long id, String token, JobState next, long finishedAt,
-      String worker, long endedAt, String outcome, String error, Integer exitCode, String logTail)
-      throws SQLException {
+      String worker, long endedAt, String outcome, String error, Integer exitCode, String logTail,
+      Instant startedAt) throws SQLException {
     ps.setString(1, next.wire());
     ps.setLong(2, finishedAt);
     ps.setString(3, worker);
@@ -407,8 +418,9 @@ final class Completions {
       ps.setInt(7, exitCode);
     }
     ps.setString(8, logTail == null ? null : tail(logTail, MAX_LOG_TAIL_CHARS));
-    ps.setLong(9, id);
-    ps.setString(10, token);
+    setMillis(ps, 9, startedAt);
+    ps.setLong(10, id);
+    ps.setString(11, token);
   }
 
   private static String head(String s, int max) {

@@ -132,10 +132,11 @@ final class Leases {
         String queue = f[9];
         Duration timeout = f[7].equals("-") ? null : Duration.ofMillis(Long.parseLong(f[7]));
         List<String> tags = f[8].equals("-") ? List.of() : Json.parseStrings(f[8]);
+        int priority = Integer.parseInt(f[2]);
         claimed.add(new ClaimedJob(f[0], queue, rs.getString(2), Integer.parseInt(f[4]),
             Integer.parseInt(f[5]), f[1], rs.getString(3), req.partition(), tags, timeout,
-            Instant.ofEpochMilli(Long.parseLong(f[3])), req.now()));
-        priorities.add(Integer.parseInt(f[2]));
+            Instant.ofEpochMilli(Long.parseLong(f[3])), req.now(), priority));
+        priorities.add(priority);
         boolean atMostOnce = f[6].equals("1");
         stats.move(queue, JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
         memo.remember(f[1], queue, atMostOnce);

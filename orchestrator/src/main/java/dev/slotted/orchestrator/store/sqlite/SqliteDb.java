@@ -15,7 +15,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
-import dev.slotted.orchestrator.store.WriteWindow;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,7 +44,6 @@ final class SqliteDb implements AutoCloseable {
   private final Executor executor;
   private final SerialExecutor writeLane;
   private final AtomicLong busyRetries = new AtomicLong();
-  private volatile WriteWindow window = WriteWindow.ALWAYS;
   private final BlockingQueue<Conn> readers;
   private Conn writer;
   private int openedReaders;
@@ -105,19 +103,6 @@ final class SqliteDb implements AutoCloseable {
     return c;
   }
 
-  void gate(WriteWindow w) {
-    window = w == null ? WriteWindow.ALWAYS : w;
-  }
-
-  private void awaitWindow() {
-    try {
-      window.awaitOpen();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new StoreException("interrupted while waiting for the write window", e);
-    }
-  }
-
   long busyRetries() {
     return busyRetries.get();
   }
@@ -127,10 +112,8 @@ final class SqliteDb implements AutoCloseable {
     if (closed) {
       return CompletableFuture.failedFuture(new StoreException("the job store is closed"));
     }
-    return CompletableFuture.supplyAsync(() -> {
-      awaitWindow();
-      return retrying(op, () -> inTransaction(writer, "BEGIN IMMEDIATE", work));
-    }, writeLane);
+    return CompletableFuture.supplyAsync(
+        () -> retrying(op, () -> inTransaction(writer, "BEGIN IMMEDIATE", work)), writeLane);
   }
 
   /** A read transaction (one snapshot) on a pooled reader; never takes the write lock. */

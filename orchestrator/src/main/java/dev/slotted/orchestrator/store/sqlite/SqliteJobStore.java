@@ -13,8 +13,8 @@ import dev.slotted.orchestrator.store.QueueCounts;
 import dev.slotted.orchestrator.store.RunnerRow;
 import dev.slotted.orchestrator.store.StoreException;
 import dev.slotted.orchestrator.store.Reconciled;
+import dev.slotted.orchestrator.store.RoundPlan;
 import dev.slotted.orchestrator.store.Submitted;
-import dev.slotted.orchestrator.store.WriteWindow;
 import dev.slotted.protocol.ClaimedJob;
 import dev.slotted.protocol.Completion;
 import dev.slotted.protocol.FieldError;
@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -271,6 +272,50 @@ public final class SqliteJobStore implements JobStore {
   private record Round(Completions.Outcome done, List<ClaimedJob> claimed) {}
 
   @Override
+  public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
+      Map<String, Integer> queueCaps, int total, Instant now) {
+    for (ClaimRequest req : claims) {
+      if (req.partition() < 0 || req.partition() >= partitions) {
+        return CompletableFuture.failedFuture(new IllegalArgumentException(
+            "partition " + req.partition() + " is outside 0.." + (partitions - 1)));
+      }
+    }
+    RoundPlan plan;
+    try {
+      plan = new RoundPlan(claims, queueCaps, total);
+    } catch (IllegalArgumentException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+    if (completions.isEmpty() && plan.size() == 0) {
+      return CompletableFuture.completedFuture(new Reconciled(List.of(), List.of()));
+    }
+    List<Completion> list = List.copyOf(completions);
+    String op = list.isEmpty() ? "claim" : plan.size() == 0 ? "complete" : "complete+claim";
+    return db.write(op, c -> {
+          Completions.Outcome done = list.isEmpty() ? new Completions.Outcome(List.of(), 0)
+              : Completions.apply(c, list, now, memo);
+          List<ClaimedJob> claimed = new ArrayList<>();
+          for (int i = 0; i < plan.size(); i++) {
+            ClaimRequest step = plan.next(i);
+            if (step == null) {
+              continue;
+            }
+            String sql = Leases.claimSql(!step.queues().isEmpty(), !step.workerTags().isEmpty(), step.dueBefore() != null);
+            String queuesJson = step.queues().isEmpty() ? null : Json.strings(step.queues());
+            String tagsJson = step.workerTags().isEmpty() ? null : Json.strings(step.workerTags());
+            List<ClaimedJob> jobs = Leases.claim(c, step, sql, queuesJson, tagsJson, memo);
+            plan.took(i, jobs);
+            claimed.addAll(jobs);
+          }
+          return new Round(done, claimed);
+        })
+        .thenApply(r -> {
+          leaseRejections.addAndGet(r.done().refused());
+          return new Reconciled(r.done().results(), r.claimed());
+        });
+  }
+
+  @Override
   public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now) {
     if (leases.isEmpty()) {
       return CompletableFuture.completedFuture(0);
@@ -416,10 +461,7 @@ public final class SqliteJobStore implements JobStore {
 
   // ---- counters and lifecycle -------------------------------------------------------------------
 
-  @Override
-  public void gateWrites(WriteWindow window) {
-    db.gate(window);
-  }
+  
 
   @Override
   public long busyRetries() {

@@ -1,0 +1,95 @@
+package dev.slotted.orchestrator.store;
+
+import dev.slotted.protocol.ClaimedJob;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * How the claims of one {@link JobStore#round} share its bounds: the round's total and the caps of
+ * the limited queues. Each request becomes a sequence of steps (its uncapped queues first, then one
+ * step per capped queue it serves), and each step is sized, when it runs, from what the steps before
+ * it took. Used inside one transaction, by one thread.
+ */
+public final class RoundPlan {
+  private final List<ClaimRequest> steps = new ArrayList<>();
+  /** For each step, the capped queue it claims, or null for the uncapped queues. */
+  private final List<String> stepQueue = new ArrayList<>();
+  private final List<Integer> stepOf = new ArrayList<>();
+  private final int[] takenByRequest;
+  private final List<ClaimRequest> requests;
+  private final Map<String, Integer> capsLeft;
+  private int totalLeft;
+
+  public RoundPlan(List<ClaimRequest> claims, Map<String, Integer> queueCaps, int total) {
+    if (total < 0) {
+      throw new IllegalArgumentException("total must be >= 0: " + total);
+    }
+    this.requests = List.copyOf(claims);
+    this.capsLeft = new HashMap<>(queueCaps);
+    this.totalLeft = total;
+    this.takenByRequest = new int[requests.size()];
+    for (int r = 0; r < requests.size(); r++) {
+      ClaimRequest req = requests.get(r);
+      if (req.queues().isEmpty() && !queueCaps.isEmpty()) {
+        throw new IllegalArgumentException("a claim of every queue cannot honour queue caps: name its queues");
+      }
+      Set<String> uncapped = new HashSet<>(req.queues());
+      uncapped.removeAll(queueCaps.keySet());
+      if (req.queues().isEmpty() || !uncapped.isEmpty()) {
+        add(r, withQueues(req, uncapped), null);
+      }
+      for (String q : req.queues()) {
+        if (queueCaps.containsKey(q)) {
+          add(r, withQueues(req, Set.of(q)), q);
+        }
+      }
+    }
+  }
+
+  private void add(int request, ClaimRequest step, String cappedQueue) {
+    steps.add(step);
+    stepQueue.add(cappedQueue);
+    stepOf.add(request);
+  }
+
+  private static ClaimRequest withQueues(ClaimRequest r, Set<String> queues) {
+    return new ClaimRequest(r.partition(), queues, r.workerTags(), r.limit(), r.runnerId(), r.lease(), r.now(),
+        r.dueBefore());
+  }
+
+  /** How many steps the round runs at most. */
+  public int size() {
+    return steps.size();
+  }
+
+  /** Step {@code i} sized by what is left, or null when it may take nothing. */
+  public ClaimRequest next(int i) {
+    int request = stepOf.get(i);
+    ClaimRequest step = steps.get(i);
+    int n = Math.min(totalLeft, step.limit() - takenByRequest[request]);
+    String q = stepQueue.get(i);
+    if (q != null) {
+      n = Math.min(n, capsLeft.getOrDefault(q, 0));
+    }
+    if (n <= 0) {
+      return null;
+    }
+    return new ClaimRequest(step.partition(), step.queues(), step.workerTags(), n, step.runnerId(), step.lease(),
+        step.now(), step.dueBefore());
+  }
+
+  /** Step {@code i} took these jobs. */
+  public void took(int i, List<ClaimedJob> jobs) {
+    int n = jobs.size();
+    totalLeft -= n;
+    takenByRequest[stepOf.get(i)] += n;
+    String q = stepQueue.get(i);
+    if (q != null) {
+      capsLeft.merge(q, -n, Integer::sum);
+    }
+  }
+}
