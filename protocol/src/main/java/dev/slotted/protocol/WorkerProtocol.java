@@ -85,11 +85,12 @@ public final class WorkerProtocol {
   /**
    * Stop these attempts at once (the job was cancelled, or this runner lost its lease). Their
    * processes get SIGTERM, then SIGKILL after the kill grace. No completion needs to be written:
-   * the store has already moved on.
+   * the store has already moved on. {@code leases} maps job id to lease token: only the attempt
+   * holding that very lease is stopped, never a later attempt of the same job.
    */
-  public record Stop(Set<String> jobIds, String reason) implements Command {
+  public record Stop(Map<String, String> leases, String reason) implements Command {
     public Stop {
-      jobIds = Set.copyOf(jobIds);
+      leases = Map.copyOf(leases);
     }
   }
 

@@ -31,8 +31,10 @@ import java.util.function.Function;
  * 1000 / N. Two workloads:
  *
  * <ul>
- *   <li>burn-down (default): N jobs are inserted in batches of 1000 first (submit/s), then R runners
- *       start and drain them (drain/s = N over first start to last end of any attempt);
+ *   <li>burn-down (default): N jobs are inserted in batches of 1000 first (submit/s), held (due in a
+ *       day); R runners start, and once every one of them has published its first status the
+ *       jobs are made due at once, so that no runner drains alone while the others still start
+ *       (drain/s = N over first start to last end of any attempt);
  *   <li>rate ({@code --rate X}): R runners start first, then N jobs arrive through the first
  *       runner's HTTP API at X jobs/s; the dispatch delay (due to started) is what it measures.
  * </ul>
@@ -147,10 +149,17 @@ public final class BurnDown {
     // starts: opening writes, and a write of this process while the runners work would be a
     // writer outside TDMA, counted as their busy retries. From here on it only reads.
     try (JobStore store = openStore.apply(db)) {
-      double submitRate = options.rate() <= 0 ? submitAll(store) : 0;
+      boolean burnDown = options.rate() <= 0;
+      double submitRate = burnDown ? submitAll(store) : 0;
       startRunners(db, port);
       long startupBusy = awaitAllPublished(store);
-      if (options.rate() > 0) {
+      if (burnDown) {
+        releaseHeld(db);
+        // The release is this process's one write while the runners work: let a runner that met
+        // it count its retries before the steady state starts.
+        Thread.sleep(2 * 1000 + 200);
+        startupBusy = busyRetries(store.runners(clock.instant()).toCompletableFuture().get());
+      } else {
         submitRate = submitThroughApi(port);
       }
       awaitFinished(store);
@@ -164,16 +173,39 @@ public final class BurnDown {
 
   private double submitAll(JobStore store) throws Exception {
     int batch = 1000;
+    java.time.Instant held = clock.instant().plus(Duration.ofDays(1));
     long start = System.nanoTime();
     for (int done = 0; done < options.jobs(); done += batch) {
       int n = Math.min(batch, options.jobs() - done);
       List<NewJob> jobs = new ArrayList<>(n);
       for (int i = 0; i < n; i++) {
-        jobs.add(NewJob.of(options.queue(), options.payload()));
+        jobs.add(NewJob.of(options.queue(), options.payload()).withRunAt(held));
       }
       store.submitBatch(jobs, clock.instant()).toCompletableFuture().get();
     }
     return options.jobs() / ((System.nanoTime() - start) / 1e9);
+  }
+
+  /**
+   * Makes every held job due now, in one statement (the scheduled jobs become ready at their
+   * partition's next claim). Retried on SQLITE_BUSY: it is not a runner's write.
+   */
+  private void releaseHeld(Path db) throws Exception {
+    String url = "jdbc:sqlite:" + db.toAbsolutePath();
+    for (int attempt = 0; ; attempt++) {
+      try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
+           java.sql.PreparedStatement ps = c.prepareStatement(
+               "UPDATE jobs SET visible_at = ?1, run_at = ?1 WHERE state = 'scheduled'")) {
+        ps.setLong(1, clock.millis());
+        ps.executeUpdate();
+        return;
+      } catch (java.sql.SQLException e) {
+        if (attempt >= 50 || !String.valueOf(e.getMessage()).contains("SQLITE_BUSY")) {
+          throw e;
+        }
+        Thread.sleep(20);
+      }
+    }
   }
 
   private double submitThroughApi(int port) throws Exception {

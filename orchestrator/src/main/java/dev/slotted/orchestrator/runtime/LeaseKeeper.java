@@ -7,7 +7,9 @@ import dev.slotted.orchestrator.store.RunnerRow;
 import dev.slotted.protocol.WorkerProtocol;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BiConsumer;
@@ -35,7 +37,8 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
 
   private record Running(WorkerProtocol.Running running) implements Command {}
 
-  private record Renewed(Set<String> lost) implements Command {}
+  /** Job id to lease token, for the leases this runner found it no longer holds. */
+  private record Renewed(Map<String, String> lost) implements Command {}
 
   private record Beat(List<RunnerRow> rows) implements Command {}
 
@@ -124,13 +127,25 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
         .map(j -> new Lease(j.jobId(), j.leaseToken()))
         .toList();
     getContext().pipeToSelf(store.renewLeases(runnerId, held, lease, clock.instant()),
-        (lost, err) -> err == null ? new Renewed(lost) : new Failed("renew leases", err));
+        (lost, err) -> err == null ? new Renewed(tokensOf(held, lost)) : new Failed("renew leases", err));
     return this;
+  }
+
+  private static Map<String, String> tokensOf(List<Lease> held, Set<String> lostIds) {
+    Map<String, String> lost = new HashMap<>();
+    for (Lease l : held) {
+      if (lostIds.contains(l.jobId())) {
+        lost.put(l.jobId(), l.token());
+      }
+    }
+    return lost;
   }
 
   private Behavior<Command> onRenewed(Renewed r) {
     if (!r.lost().isEmpty()) {
-      getContext().getLog().info("Stopping [{}] attempts whose lease this runner no longer holds", r.lost().size());
+      // Most are attempts that ended (and were completed) while the renewal waited for the window;
+      // the supervisor stops only an attempt or buffered job that still holds one of these leases.
+      getContext().getLog().debug("[{}] leases were no longer held at renewal", r.lost().size());
       workers.tell(new WorkerProtocol.Stop(r.lost(), "lease lost (job cancelled or taken over)"));
     }
     CompletionStage<List<RunnerRow>> beat = status.get()

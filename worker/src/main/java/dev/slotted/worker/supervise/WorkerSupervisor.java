@@ -262,19 +262,21 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   }
 
   private Behavior<Object> onStop(Stop s) {
-    for (String id : s.jobIds()) {
-      Attempt a = active.remove(id);
-      if (a != null) {
+    s.leases().forEach((id, token) -> {
+      Attempt a = active.get(id);
+      if (a != null && a.job.leaseToken().equals(token)) {
+        active.remove(id);
         a.silent = true;
         a.cancellation().cancel(Cancellation.Reason.STOPPED);
         getContext().getLog().info("Stopping [{}]: {}", a, s.reason());
       }
-    }
+    });
     for (Iterator<Waiting> it = waiting.iterator(); it.hasNext(); ) {
       Waiting w = it.next();
-      if (s.jobIds().contains(w.job().id())) {
+      if (w.job().leaseToken().equals(s.leases().get(w.job().id()))) {
         it.remove();
         capacity.unbuffered(w.job().queue());
+        getContext().getLog().info("Dropping buffered job [{}]: {}", w.job().id(), s.reason());
       }
     }
     startWaiting();

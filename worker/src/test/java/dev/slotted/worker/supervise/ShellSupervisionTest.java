@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -104,7 +105,7 @@ class ShellSupervisionTest {
     long[] tree = awaitPids(AttemptLogs.path(dir.resolve("logs"), job.id(), 1));
     events.expectMessageClass(WorkerProtocol.Started.class, WAIT);
 
-    sup.tell(new WorkerProtocol.Stop(Set.of(job.id()), "cancelled by the API"));
+    sup.tell(new WorkerProtocol.Stop(Map.of(job.id(), job.leaseToken()), "cancelled by the API"));
     long end = System.nanoTime() + WAIT.toNanos();
     while ((running(tree[0]) || running(tree[1])) && System.nanoTime() < end) {
       Thread.sleep(20);

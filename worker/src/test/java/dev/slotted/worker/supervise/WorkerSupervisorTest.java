@@ -299,7 +299,7 @@ class WorkerSupervisorTest {
     assertThat(running(sup)).extracting(RunningJob::leaseToken)
         .containsExactlyInAnyOrder(job.leaseToken(), other.leaseToken());
 
-    sup.tell(new WorkerProtocol.Stop(Set.of(job.id()), "cancelled"));
+    sup.tell(new WorkerProtocol.Stop(Map.of(job.id(), job.leaseToken()), "cancelled"));
     assertThat(running(sup)).extracting(RunningJob::jobId).containsExactly(other.id());
     gate.release(other.id());
     // The next event after both Started is the other job's Finished; the stopped one never reports.
@@ -307,6 +307,37 @@ class WorkerSupervisorTest {
     events.expectNoMessage(Duration.ofMillis(200));
     assertThat(gate.cancelReason(job.id())).isEqualTo(Cancellation.Reason.STOPPED);
     assertThat(report(sup).idle()).isEqualTo(2);
+  }
+
+  @Test
+  void aStopNamesALeaseNotAJobSoALaterAttemptOfTheSameJobRunsOn() throws Exception {
+    GateHandler gate = new GateHandler();
+    var sup = supervisor(WorkerSettings.of(1, logDir), Map.of("g", gate));
+    TestProbe<Event> events = testKit.createTestProbe();
+    ClaimedJob first = Jobs.withId("job-x", "g", "{}");
+    sup.tell(new Dispatch(List.of(first), events.ref()));
+    gate.awaitStarted(1, WAIT);
+    sup.tell(new WorkerProtocol.Stop(Map.of(first.id(), first.leaseToken()), "lease lost"));
+    testKit.createTestProbe().awaitAssert(WAIT, () -> {
+      assertThat(running(sup)).isEmpty();
+      assertThat(report(sup).idle()).isEqualTo(1);
+      return null;
+    });
+    // The same job, claimed again with a new lease: a stale renewal names the old one.
+    ClaimedJob again = Jobs.withId("job-x", "g", "{}");
+    ClaimedJob buffered = Jobs.job("g", "{}");
+    sup.tell(new Dispatch(List.of(again, buffered), events.ref()));
+    gate.awaitStarted(2, WAIT);
+    sup.tell(new WorkerProtocol.Stop(Map.of(first.id(), first.leaseToken()), "stale renewal"));
+    assertThat(running(sup)).extracting(RunningJob::leaseToken)
+        .containsExactlyInAnyOrder(again.leaseToken(), buffered.leaseToken());
+    // A buffered job whose lease is gone (cancelled) leaves the buffer without running.
+    sup.tell(new WorkerProtocol.Stop(Map.of(buffered.id(), buffered.leaseToken()), "cancelled"));
+    assertThat(running(sup)).extracting(RunningJob::leaseToken).containsExactly(again.leaseToken());
+    gate.release(again.id());
+    assertThat(finished(events, again.id()).completion().leaseToken()).isEqualTo(again.leaseToken());
+    events.expectNoMessage(Duration.ofMillis(300));
+    assertThat(gate.started()).isEqualTo(2);
   }
 
   @Test

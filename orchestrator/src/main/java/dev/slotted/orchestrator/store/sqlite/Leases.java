@@ -108,7 +108,9 @@ final class Leases {
       ClaimMemo memo) throws SQLException {
     long now = req.now().toEpochMilli();
     StatsDelta stats = new StatsDelta();
-    promote(c, req.partition(), now, stats);
+    // Promote about what this claim can take: a claim sized for a few jobs does not move a
+    // thousand scheduled rows (a burst of due jobs then costs no single slot much).
+    promote(c, req.partition(), now, Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)), stats);
     PreparedStatement ps = c.prepare(sql);
     ps.setLong(1, now);
     ps.setLong(2, now + req.lease().toMillis());
@@ -180,7 +182,7 @@ final class Leases {
     return out;
   }
 
-  private static void promote(Conn c, int partition, long now, StatsDelta stats) throws SQLException {
+  private static void promote(Conn c, int partition, long now, int most, StatsDelta stats) throws SQLException {
     PreparedStatement any = c.prepare(ANY_DUE);
     any.setInt(1, partition);
     any.setLong(2, now);
@@ -192,7 +194,7 @@ final class Leases {
     PreparedStatement ps = c.prepare(PROMOTE);
     ps.setInt(1, partition);
     ps.setLong(2, now);
-    ps.setInt(3, PROMOTE_BATCH);
+    ps.setInt(3, most);
     try (ResultSet rs = ps.executeQuery()) {
       while (rs.next()) {
         stats.move(rs.getString(1), JobState.SCHEDULED, JobState.READY);
