@@ -116,7 +116,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private record WriteDone() implements Command {}
 
   private record RoundDone(List<Completion> completions, int budget, List<Integer> partitions, Reconciled result,
-      Throwable error) implements Command {}
+      Throwable error, Instant started) implements Command {}
 
   private enum Resume implements Command {
     INSTANCE
@@ -126,6 +126,8 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   static final Duration LONE_HORIZON = Duration.ofMillis(50);
   /** The most completions one round writes. */
   static final int MAX_ROUND_COMPLETIONS = 10_000;
+  /** The fewest rows a round may write, however little of the window is left. */
+  static final int MIN_ROUND_ROWS = 50;
   /** How much a new run time moves the running average. */
   private static final double RUN_TIME_WEIGHT = 0.02;
 
@@ -161,6 +163,8 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private WorkerProtocol.CapacityReport capacity;
   private long dispatched;
   private final Map<String, Long> dispatchedByQueue = new HashMap<>();
+  /** Running average of a round's cost per row written, in nanoseconds; 0 until measured. */
+  private double nanosPerRow;
   /** Running average of one attempt's run time, in nanoseconds; 0 until the first completion. */
   private double avgRunNanos;
   private long claimedTotal;
@@ -360,12 +364,35 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     long buffered = capacity.buffered() + Math.max(0, dispatched - capacity.received());
     long idle = capacity.idle();
     long ahead = 0;
-    if (avgRunNanos > 0 && claimAhead > 0) {
+    if (claimAhead > 0) {
       long horizon = (endless ? LONE_HORIZON : cycle.plus(cycle.dividedBy(5))).toNanos();
-      ahead = (long) Math.min(Integer.MAX_VALUE, capacity.capacity() * (horizon / avgRunNanos));
+      // Before the first completion the run time is unknown: one pool's worth ahead.
+      ahead = avgRunNanos == 0 ? capacity.capacity()
+          : (long) Math.min(Integer.MAX_VALUE, capacity.capacity() * (horizon / avgRunNanos));
     }
     long want = Math.min(idle + ahead, idle + claimAhead) - buffered;
     return (int) Math.max(0, Math.min(Integer.MAX_VALUE, want));
+  }
+
+  /**
+   * How many rows (completions plus claimed jobs) a round started now may write so that it ends
+   * well inside the window: half the time left, at the recent cost per row. Unbounded in an
+   * endless window, and before the first measure.
+   */
+  private int rowsThatFit(Instant now) {
+    if (endless || released || nanosPerRow == 0) {
+      return Integer.MAX_VALUE;
+    }
+    long left = Duration.between(now, closesAt.minus(margin)).toNanos();
+    return (int) Math.max(MIN_ROUND_ROWS, Math.min(Integer.MAX_VALUE, left / 2 / nanosPerRow));
+  }
+
+  private void learnRoundCost(int rows, Duration took) {
+    if (rows < MIN_ROUND_ROWS) {
+      return; // a round's fixed cost would pass for a cost per row
+    }
+    double perRow = (double) took.toNanos() / rows;
+    nanosPerRow = nanosPerRow == 0 ? perRow : nanosPerRow + 0.3 * (perRow - nanosPerRow);
   }
 
   /** Per limited queue, how many more of its jobs this runner may hold. */
@@ -383,15 +410,17 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private void runRound() {
     opStarted();
     Instant now = opStart;
+    int fit = rowsThatFit(now);
+    int take = Math.min(fit, MAX_ROUND_COMPLETIONS);
     List<Completion> batch;
-    if (completions.size() <= MAX_ROUND_COMPLETIONS) {
+    if (completions.size() <= take) {
       batch = completions;
       completions = new ArrayList<>();
     } else {
-      batch = new ArrayList<>(completions.subList(0, MAX_ROUND_COMPLETIONS));
-      completions = new ArrayList<>(completions.subList(MAX_ROUND_COMPLETIONS, completions.size()));
+      batch = new ArrayList<>(completions.subList(0, take));
+      completions = new ArrayList<>(completions.subList(take, completions.size()));
     }
-    int budget = budget();
+    int budget = Math.min(budget(), Math.max(0, fit - batch.size()));
     List<ClaimRequest> claims = new ArrayList<>();
     List<Integer> partitions = new ArrayList<>();
     Map<String, Integer> caps = Map.of();
@@ -413,7 +442,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     getContext().pipeToSelf(store.round(batch, claims, caps, total, now), (r, err) -> {
       metrics.storeTxn(claims.isEmpty() ? "complete" : batch.isEmpty() ? "claim" : "complete+claim",
           Duration.between(now, clock.instant()));
-      return new RoundDone(batch, total, partitions, r, err);
+      return new RoundDone(batch, total, partitions, r, err, now);
     });
   }
 
@@ -431,6 +460,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     opEnded();
     countCompletions(d.completions(), d.result().results());
     List<ClaimedJob> claimed = d.result().claimed();
+    learnRoundCost(d.completions().size() + claimed.size(), Duration.between(d.started(), clock.instant()));
     Map<Integer, Integer> perPartition = new HashMap<>();
     if (!claimed.isEmpty()) {
       workers.tell(new WorkerProtocol.Dispatch(claimed, workerEvents));

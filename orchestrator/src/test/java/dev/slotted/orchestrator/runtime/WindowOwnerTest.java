@@ -94,7 +94,7 @@ class WindowOwnerTest {
       o.ref().tell(new WindowOwner.Opened(1, closes));
       assertThat(write.get(5, TimeUnit.SECONDS)).isEqualTo("ran");
       WorkerProtocol.Dispatch d = workers.expectMessageClass(WorkerProtocol.Dispatch.class, WAIT);
-      assertThat(d.jobs()).as("exactly the idle workers (no run time known yet)").hasSize(12);
+      assertThat(d.jobs()).as("claim-ahead 0: exactly the idle workers").hasSize(12);
       assertThat(d.jobs()).allSatisfy(j -> assertThat(j.claimedAt()).isAfterOrEqualTo(closes.minusSeconds(10)));
       workers.expectNoMessage(Duration.ofMillis(200)); // the jobs it sent are on their way: nothing more
       assertThat(count(store, JobState.RUNNING)).isEqualTo(12);
@@ -163,13 +163,13 @@ class WindowOwnerTest {
       o.ref().tell(new WindowOwner.Opened(1, CLOCK.instant().plusSeconds(10)));
       o.ref().tell(new WindowOwner.Backlog(0, false));
       WorkerProtocol.Dispatch d = workers.expectMessageClass(WorkerProtocol.Dispatch.class, WAIT);
-      assertThat(d.jobs()).hasSize(4);
+      assertThat(d.jobs()).as("the idle workers and, run time unknown, one pool's worth ahead").hasSize(8);
       // Jobs of 100 ms: four workers run ~48 of them in the 1.2 s until the next window.
       Instant t = CLOCK.instant();
       for (ClaimedJob j : d.jobs()) {
         d.replyTo().tell(new WorkerProtocol.Finished(j, Completion.succeeded(j, "w-1", t.plusMillis(100)), t));
       }
-      o.capacity().tell(idle(4, 4));
+      o.capacity().tell(idle(4, 8));
       o.ref().tell(new WindowOwner.Backlog(0, false));
       WorkerProtocol.Dispatch ahead = workers.expectMessageClass(WorkerProtocol.Dispatch.class, WAIT);
       assertThat(ahead.jobs().size()).isBetween(40, 60);
@@ -178,7 +178,7 @@ class WindowOwnerTest {
       for (ClaimedJob j : ahead.jobs()) {
         d.replyTo().tell(new WorkerProtocol.Finished(j, Completion.succeeded(j, "w-1", t.plusNanos(2_000)), t));
       }
-      o.capacity().tell(idle(4, 4 + ahead.jobs().size()));
+      o.capacity().tell(idle(4, 8 + ahead.jobs().size()));
       o.ref().tell(new WindowOwner.Backlog(0, false));
       int total = 0;
       while (total < 104) {
