@@ -232,6 +232,20 @@ function start() {
 
 window.addEventListener('hashchange', route);
 
+// Over HTTP/1.1 a browser keeps about six connections per server, and each open feed holds one:
+// a page that is left, or hidden for a while, gives its connection back.
+let hiddenTimer = 0;
+window.addEventListener('pagehide', stopFeed);
+window.addEventListener('pageshow', (e) => { if (e.persisted && started) startFeed(); });
+document.addEventListener('visibilitychange', () => {
+  clearTimeout(hiddenTimer);
+  if (document.hidden) {
+    hiddenTimer = setTimeout(() => { stopFeed(); setLive('paused while hidden', ''); }, 30000);
+  } else if (started && !feed) {
+    startFeed();
+  }
+});
+
 // Keyboard: g then o/j/d/s/r goes to a page; / focuses the page's search box.
 let pendingG = 0;
 document.addEventListener('keydown', (e) => {

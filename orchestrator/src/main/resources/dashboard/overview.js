@@ -21,6 +21,9 @@ export function mount(main) {
 
   return {
     update(snap) {
+      if (!performance.getEntriesByName('slotted:overview-painted').length) {
+        requestAnimationFrame(() => performance.mark('slotted:overview-painted'));
+      }
       const qs = snap.queues || [];
       const total = Object.fromEntries(STATES.map((st) => [st, qs.reduce((t, q) => t + (q[st] || 0), 0)]));
       const unroutable = qs.reduce((t, q) => t + (q.unroutable || 0), 0);
