@@ -84,7 +84,8 @@ function signIn(why) {
 
 async function probe() {
   const headers = token ? { Authorization: 'Bearer ' + token } : {};
-  const res = await fetch('/api/v1/queues', { headers });
+  // A cheap authorised call (the runner rows), to learn whether the token is needed or right.
+  const res = await fetch('/api/v1/runners', { headers });
   if (res.status === 401) {
     if (token) signIn('The token was refused. Enter the API token.');
     else signIn('This server needs an API token.');

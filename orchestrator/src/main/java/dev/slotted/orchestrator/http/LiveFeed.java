@@ -60,6 +60,8 @@ final class LiveFeed {
   private final AtomicLong seq = new AtomicLong();
   private final Cancellable ticker;
   private long ticks;
+  /** Backs off when the store is slow: the feed takes at most about a fifth of a reader's time. */
+  private volatile long notBeforeNanos;
   private boolean failing;
   // History: touched only by the completion of one snapshot at a time (inFlight).
   private final Map<String, long[]> succeeded = new TreeMap<>();
@@ -104,6 +106,10 @@ final class LiveFeed {
     if (idle && ticks++ % IDLE_EVERY != 0) {
       return;
     }
+    long started = System.nanoTime();
+    if (started - notBeforeNanos < 0) {
+      return;
+    }
     if (!inFlight.compareAndSet(false, true)) {
       return; // the previous read is still running: skip rather than queue reads up
     }
@@ -124,6 +130,8 @@ final class LiveFeed {
               return snapshot(now, c, r, newest);
             });
     snapshot.whenComplete((s, e) -> {
+      long took = System.nanoTime() - started;
+      notBeforeNanos = started + Math.max(INTERVAL.toNanos(), 5 * took) - INTERVAL.toNanos() / 10;
       inFlight.set(false);
       if (e != null) {
         if (!failing) {
