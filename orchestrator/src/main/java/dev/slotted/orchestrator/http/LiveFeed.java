@@ -197,6 +197,9 @@ final class LiveFeed {
   /** Adds the succeeded and dead deltas since the previous sample to the current bucket. */
   private void record(Instant now, List<QueueCounts> counts) {
     long b = Math.floorDiv(now.toEpochMilli(), BUCKET_MS);
+    // The first sample only sets the baseline; after it, a queue seen for the first time started
+    // from nothing (the store lists only queues that hold jobs).
+    boolean first = bucket < 0;
     if (bucket >= 0 && b > bucket) {
       int shift = (int) Math.min(BUCKETS, b - bucket);
       for (Map<String, long[]> m : List.of(succeeded, dead)) {
@@ -209,6 +212,9 @@ final class LiveFeed {
     bucket = Math.max(bucket, b);
     for (QueueCounts c : counts) {
       long[] prev = previous.put(c.queue(), new long[] {c.succeeded(), c.dead()});
+      if (prev == null && !first) {
+        prev = new long[2];
+      }
       long[] s = succeeded.computeIfAbsent(c.queue(), k -> new long[BUCKETS]);
       long[] d = dead.computeIfAbsent(c.queue(), k -> new long[BUCKETS]);
       if (prev != null) {

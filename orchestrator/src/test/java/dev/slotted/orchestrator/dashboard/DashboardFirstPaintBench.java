@@ -38,7 +38,7 @@ class DashboardFirstPaintBench {
       }
       System.out.printf("seeded %d jobs in %d ms%n", jobs, (System.nanoTime() - t0) / 1_000_000);
       for (String path : List.of("/api/v1/jobs?limit=50", "/api/v1/jobs?limit=50&queue=demo",
-          "/api/v1/jobs?limit=50&state=ready", "/api/v1/jobs?limit=50&state=succeeded", "/api/v1/queues",
+          "/api/v1/jobs?limit=50&state=ready", "/api/v1/jobs?limit=50&cursor=" + (jobs / 100), "/api/v1/jobs?limit=50&state=succeeded", "/api/v1/queues",
           "/api/v1/dead?limit=50")) {
         long[] ms = new long[runs];
         for (int r = 0; r < runs; r++) {

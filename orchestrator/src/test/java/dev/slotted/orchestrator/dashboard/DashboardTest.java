@@ -14,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -24,6 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.interactions.Actions;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
@@ -88,6 +90,20 @@ class DashboardTest {
     assertThat(browser.findElement(By.id("live")).getText()).isEqualTo("live");
     assertThat(browser.findElements(By.cssSelector("#throughput svg"))).hasSize(1);
     Chromium.screenshot(browser, "overview");
+
+    // Dark when the system is dark (prefers-color-scheme).
+    String light = (String) browser.executeScript("return getComputedStyle(document.documentElement).backgroundColor");
+    browser.executeCdpCommand("Emulation.setEmulatedMedia",
+        Map.of("features", List.of(Map.of("name", "prefers-color-scheme", "value", "dark"))));
+    assertThat(browser.executeScript("return getComputedStyle(document.documentElement).backgroundColor")).isNotEqualTo(light);
+    Chromium.screenshot(browser, "overview-dark");
+    browser.executeCdpCommand("Emulation.setEmulatedMedia", Map.of("features", List.of()));
+
+    // From the keyboard: g then j opens the jobs, / focuses the search box.
+    new Actions(browser).sendKeys("g").sendKeys("j").perform();
+    await(Duration.ofSeconds(5), () -> browser.getCurrentUrl().endsWith("#/jobs"));
+    new Actions(browser).sendKeys("/").perform();
+    await(Duration.ofSeconds(5), () -> "f-find".equals(browser.switchTo().activeElement().getAttribute("id")));
   }
 
   @Test
@@ -177,6 +193,29 @@ class DashboardTest {
     assertThat(rows("#preview tbody tr").get(2).getText()).contains("2026-10-25T02:30:00+02:00").contains("2026-10-25 00:30:00Z");
     assertThat(rows("#preview tbody tr").get(3).getText()).contains("2026-10-26T02:30:00+01:00").contains("2026-10-26 01:30:00Z");
     Chromium.screenshot(browser, "schedules");
+  }
+
+  @Test
+  @Order(6)
+  void theOverviewCountsFinishedJobsInItsCharts() throws Exception {
+    StringBuilder batch = new StringBuilder("{\"jobs\":[");
+    for (int i = 0; i < 300; i++) {
+      batch.append(i == 0 ? "" : ",").append(i % 30 == 0
+          ? "{\"queue\":\"flaky\",\"payload\":{\"ms\":1,\"failFirst\":1}}"
+          : "{\"queue\":\"" + (i % 2 == 0 ? "reports" : "emails") + "\",\"payload\":{}}");
+    }
+    post("/api/v1/jobs/batch", batch.append("]}").toString(), 201);
+    browser.get(base + "/");
+    await(Duration.ofSeconds(20), () -> rows("#throughput rect.bar-ok").size() > 0
+        && rows("#throughput rect.bar-bad").size() > 0
+        && "0".equals(browser.findElement(By.cssSelector("[data-total='ready'] .n")).getText())
+        && "0".equals(browser.findElement(By.cssSelector("[data-total='running'] .n")).getText()));
+    assertThat(browser.findElement(By.cssSelector("#queue-rows tr[data-queue='reports'] td[data-state='succeeded']"))
+        .getText()).isNotEqualTo("0");
+    // Every job of the batch counted in the charts' figures: emails had no job before it.
+    assertThat(browser.findElement(By.cssSelector("#queue-rows tr[data-queue='emails'] td[data-k='done']")).getText())
+        .isEqualTo("150");
+    Chromium.screenshot(browser, "overview-busy");
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
