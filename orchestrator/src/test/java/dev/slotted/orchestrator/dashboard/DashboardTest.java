@@ -152,6 +152,32 @@ class DashboardTest {
   }
 
   @Test
+  @Order(3)
+  void aSelectionOfDeadJobsIsRequeuedAtOnce() throws Exception {
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      ids.add(post("/api/v1/jobs", "{\"queue\":\"flaky\",\"payload\":{\"ms\":1,\"failFirst\":1}}", 201)
+          .get("id").asText());
+    }
+    for (String id : ids) {
+      awaitState(id, "dead");
+    }
+    browser.get(base + "/#/dead?queue=flaky");
+    await(Duration.ofSeconds(10), () -> ids.stream().allMatch(id -> !rows("#dead-rows tr[data-job='" + id + "']").isEmpty()));
+    for (String id : ids) {
+      browser.findElement(By.cssSelector("#dead-rows tr[data-job='" + id + "'] input[type=checkbox]")).click();
+    }
+    WebElement requeue = browser.findElement(By.id("requeue-selected"));
+    assertThat(requeue.getText()).isEqualTo("Requeue selected (2)");
+    requeue.click();
+    await(Duration.ofSeconds(10), () -> ids.stream().allMatch(id -> rows("#dead-rows tr[data-job='" + id + "']").isEmpty()));
+    assertThat(browser.findElement(By.tagName("main")).getText()).contains("Requeued 2 jobs.");
+    for (String id : ids) {
+      awaitState(id, "succeeded");
+    }
+  }
+
+  @Test
   @Order(4)
   void withTwoRunnersOnOneFileTheTimelineShowsTwoWindowsAndOneDisappearsWhenItsRunnerStops() throws Exception {
     browser.get(base + "/#/runners");
@@ -193,6 +219,13 @@ class DashboardTest {
     assertThat(rows("#preview tbody tr").get(2).getText()).contains("2026-10-25T02:30:00+02:00").contains("2026-10-25 00:30:00Z");
     assertThat(rows("#preview tbody tr").get(3).getText()).contains("2026-10-26T02:30:00+01:00").contains("2026-10-26 01:30:00Z");
     Chromium.screenshot(browser, "schedules");
+
+    // Pause and resume from the list.
+    By pause = By.xpath("//tr[@data-schedule='nightly-report']//button[text()='Pause']");
+    browser.findElement(pause).click();
+    await(Duration.ofSeconds(10), () -> !rows("#schedule-rows tr[data-schedule='nightly-report'] .badge[data-state='paused']").isEmpty());
+    browser.findElement(By.xpath("//tr[@data-schedule='nightly-report']//button[text()='Resume']")).click();
+    await(Duration.ofSeconds(10), () -> !rows("#schedule-rows tr[data-schedule='nightly-report'] .badge[data-state='active']").isEmpty());
   }
 
   @Test
