@@ -71,6 +71,8 @@ public final class SlottedApp implements AutoCloseable {
    */
   public static int serve(Config config, Metrics metrics) {
     SlottedApp app = start(config, metrics);
+    System.out.println("Slotted dashboard: " + app.dashboardUrl());
+    System.out.flush();
     app.system.getWhenTerminated().toCompletableFuture().join();
     return 0;
   }
@@ -248,6 +250,17 @@ public final class SlottedApp implements AutoCloseable {
 
   public int port() {
     return binding.localAddress().getPort();
+  }
+
+  /** Where the web dashboard is served ({@code GET /}); a wildcard bind address shows as localhost. */
+  public String dashboardUrl() {
+    String host = binding.localAddress().getHostString();
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("0:0:0:0:0:0:0:0")) {
+      host = "localhost";
+    } else if (host.contains(":")) {
+      host = "[" + host + "]";
+    }
+    return "http://" + host + ":" + port() + "/";
   }
 
   public String runnerId() {

@@ -81,7 +81,7 @@ public final class HttpApi {
 
   static final int DEFAULT_LIMIT = 50;
   private static final long BODY_TIMEOUT_MS = 10_000;
-  private static final Set<String> JOB_LIST_PARAMS = Set.of("queue", "state", "limit", "cursor");
+  private static final Set<String> JOB_LIST_PARAMS = Set.of("queue", "state", "limit", "cursor", "idempotencyKey");
   private static final Set<String> DEAD_LIST_PARAMS = Set.of("queue", "limit", "cursor");
   /** Job ids usable as a directory name under the log dir (no separators, no leading dot). */
   private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,199}");
@@ -92,6 +92,7 @@ public final class HttpApi {
   private final ActorSystem<?> system;
   private final JobRequests requests;
   private final ScheduleRoutes scheduleRoutes;
+  private final DashboardRoutes dashboard;
   /** {@code "Bearer <token>"} as bytes, or null when no token is configured. */
   private final byte[] expectedAuthorization;
 
@@ -100,6 +101,7 @@ public final class HttpApi {
     this.system = system;
     this.requests = new JobRequests(ctx.settings());
     this.scheduleRoutes = new ScheduleRoutes(this, ctx);
+    this.dashboard = new DashboardRoutes(system, ctx);
     String token = ctx.settings().http().authToken();
     this.expectedAuthorization =
         token.isEmpty() ? null : ("Bearer " + token).getBytes(StandardCharsets.UTF_8);
@@ -116,11 +118,13 @@ public final class HttpApi {
   public Route route() {
     return handleExceptions(exceptionHandler(), () -> handleRejections(rejectionHandler(), () -> concat(
         path("metrics", () -> get(this::metrics)),
+        dashboard.pages(),
         pathPrefix("api", () -> authorized(() -> pathPrefix("v1", () -> concat(
             pathPrefix("jobs", this::jobRoutes),
             pathPrefix("dead", this::deadRoutes),
             path("queues", () -> get(() -> respond(this::queues))),
             path("runners", () -> get(this::runners)),
+            path("events", dashboard::events),
             scheduleRoutes())))))));
   }
 
@@ -248,7 +252,7 @@ public final class HttpApi {
     if (!errors.isEmpty()) {
       throw new ProblemException(Problem.validation(errors));
     }
-    return new JobQuery(queue, state, limit, cursor);
+    return new JobQuery(queue, state, limit, cursor, one(params, "idempotencyKey"));
   }
 
   private CompletionStage<HttpResponse> queues() {

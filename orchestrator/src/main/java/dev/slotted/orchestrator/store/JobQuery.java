@@ -8,9 +8,15 @@ import dev.slotted.protocol.JobState;
  * @param queue only this queue, or null for all
  * @param state only this state, or null for all
  * @param cursor the {@code nextCursor} of the previous page, or null for the first
+ * @param idempotencyKey only the job with this idempotency key (in any queue unless one is given),
+ *     or null
  */
-public record JobQuery(String queue, JobState state, int limit, String cursor) {
+public record JobQuery(String queue, JobState state, int limit, String cursor, String idempotencyKey) {
   public static final int MAX_LIMIT = 500;
+
+  public JobQuery(String queue, JobState state, int limit, String cursor) {
+    this(queue, state, limit, cursor, null);
+  }
 
   public JobQuery {
     if (limit < 1 || limit > MAX_LIMIT) {

@@ -471,7 +471,8 @@ class HttpApiTest {
     HttpResponse<String> r = server.get("/api/v1/nothing-here");
     assertThat(r.statusCode()).isEqualTo(404);
     assertProblem(r, 404);
-    assertThat(server.get("/").statusCode()).isEqualTo(404);
+    assertThat(server.get("/nothing-here").statusCode()).isEqualTo(404);
+    assertThat(server.get("/").statusCode()).as("the dashboard").isEqualTo(200);
 
     HttpResponse<String> m = server.send(HttpRequest.newBuilder(server.base.resolve("/api/v1/jobs")).DELETE());
     assertThat(m.statusCode()).isEqualTo(405);

@@ -57,6 +57,12 @@ final class JobReads {
     } else if (q.state() != null) {
       sql.append(" AND +state = ?3");
     }
+    if (q.idempotencyKey() != null) {
+      // The key is unique per queue: the (queue, idempotency_key) index finds it, over the queues
+      // that hold jobs when no queue is given.
+      sql.append(q.queue() != null ? "" : " AND queue IN (SELECT queue FROM queue_stats)")
+          .append(" AND idempotency_key = ?5");
+    }
     sql.append(" ORDER BY id DESC LIMIT ?4");
     String text = sql.toString();
     long cursor = before;
@@ -70,6 +76,9 @@ final class JobReads {
         ps.setString(3, q.state().wire());
       }
       ps.setInt(4, q.limit() + 1);
+      if (q.idempotencyKey() != null) {
+        ps.setString(5, q.idempotencyKey());
+      }
       List<JobRows.Row> rows = new ArrayList<>();
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
