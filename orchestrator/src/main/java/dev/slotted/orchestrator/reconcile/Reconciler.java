@@ -23,8 +23,10 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  *   <li>When its partition may have due work (a local submit, the due poller, a reap that freed
  *       jobs), it tells the window owner: a normal claim while this runner owns the partition, a
  *       steal (only jobs that have waited longer than {@code stealAfter}) otherwise.
- *   <li>While it owns the partition, every {@code reapEvery} it ends the expired leases of the
- *       partition (their runner died): the jobs become visible again.
+ *   <li>Every {@code reapEvery}, owned or not, it ends the expired leases of the partition (their
+ *       runner died): the jobs become visible again. Any runner may do it in its own window - the
+ *       conditional update is safe - so a dead runner's jobs come back within a visibility timeout
+ *       and a few cycles, without waiting for its partitions to move to another owner.
  * </ul>
  */
 public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
@@ -118,13 +120,11 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private void applyOwnership(boolean nowOwned) {
     owned = nowOwned;
+    if (!timers.isTimerActive(ReapTick.INSTANCE)) {
+      timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.reapEvery());
+    }
     if (owned) {
-      if (!timers.isTimerActive(ReapTick.INSTANCE)) {
-        timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.reapEvery());
-      }
       owner.tell(new WindowOwner.Backlog(partition, false));
-    } else {
-      timers.cancel(ReapTick.INSTANCE);
     }
   }
 
@@ -134,7 +134,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   }
 
   private Behavior<Command> onReapTick() {
-    if (reaping || !owned) {
+    if (reaping) {
       return this;
     }
     reaping = true;

@@ -11,7 +11,7 @@ import java.util.Set;
  *
  * @param lease the visibility timeout written at claim (the longest of the served queues)
  * @param stealAfter a non-owned partition's job is stolen only once it has been due this long
- * @param reapEvery how often an owned partition looks for expired leases
+ * @param reapEvery how often a runner looks for expired leases in each partition
  */
 public record ReconcilerSettings(
     String runnerId,

@@ -90,6 +90,11 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
+  public CompletionStage<Set<String>> notHeld(String runnerId, Collection<Lease> held) {
+    return store.notHeld(runnerId, held);
+  }
+
+  @Override
   public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now) {
     return write("complete", t -> store.complete(completions, t));
   }

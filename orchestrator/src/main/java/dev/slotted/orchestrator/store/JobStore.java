@@ -66,6 +66,13 @@ public interface JobStore extends AutoCloseable {
       String runnerId, Collection<Lease> held, Duration lease, Instant now);
 
   /**
+   * Which of these leases {@code runnerId} no longer holds (cancelled, or taken over after expiry):
+   * a read, so a runner can check every lease it holds each cycle while it renews, in its window,
+   * only those that will expire soon.
+   */
+  CompletionStage<Set<String>> notHeld(String runnerId, Collection<Lease> held);
+
+  /**
    * Writes a group of completions in one transaction. Each one is accepted only if its lease token
    * is the job's current token; a stale one is refused and counted in {@link #leaseRejections()}.
    * A retryable failure with attempts left is scheduled after the job's retry delay; otherwise a

@@ -90,12 +90,18 @@ class WindowOwnerTest {
       workers.expectNoMessage(Duration.ofMillis(300)); // window closed: no claim
       assertThat(write).isNotDone();
 
-      Instant closes = CLOCK.instant().plusSeconds(10);
-      o.ref().tell(new WindowOwner.Opened(1, closes));
+      // A submit decided while the window is closed: the time it stores is taken when it runs.
+      CompletableFuture<dev.slotted.orchestrator.store.Submitted> submitted = new WindowedStore(store, o.ref(), CLOCK)
+          .submit(NewJob.of("other", "{}"), CLOCK.instant().minusSeconds(3600)).toCompletableFuture();
+      Thread.sleep(100);
+      Instant opened = CLOCK.instant();
+      o.ref().tell(new WindowOwner.Opened(1, opened.plusSeconds(10)));
       assertThat(write.get(5, TimeUnit.SECONDS)).isEqualTo("ran");
       WorkerProtocol.Dispatch d = workers.expectMessageClass(WorkerProtocol.Dispatch.class, WAIT);
       assertThat(d.jobs()).as("claim-ahead 0: exactly the idle workers").hasSize(12);
-      assertThat(d.jobs()).allSatisfy(j -> assertThat(j.claimedAt()).isAfterOrEqualTo(closes.minusSeconds(10)));
+      // Decided 400 ms before the window: the claim's time (and lease) come from when it ran.
+      assertThat(d.jobs()).allSatisfy(j -> assertThat(j.claimedAt()).isAfterOrEqualTo(opened));
+      assertThat(submitted.get(5, TimeUnit.SECONDS).job().createdAt()).isAfterOrEqualTo(opened);
       workers.expectNoMessage(Duration.ofMillis(200)); // the jobs it sent are on their way: nothing more
       assertThat(count(store, JobState.RUNNING)).isEqualTo(12);
 

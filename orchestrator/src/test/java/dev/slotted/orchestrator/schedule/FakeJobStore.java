@@ -108,6 +108,11 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
+  public CompletionStage<Set<String>> notHeld(String runnerId, Collection<Lease> held) {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
   public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now) {
     throw new UnsupportedOperationException();
   }

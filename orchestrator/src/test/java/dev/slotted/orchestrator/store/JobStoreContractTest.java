@@ -412,6 +412,26 @@ public abstract class JobStoreContractTest {
   // ---- leases -------------------------------------------------------------------------------------
 
   @Test
+  void notHeldNamesTheLeasesARunnerLostWithoutWriting() {
+    JobStore s = store();
+    for (int i = 0; i < 3; i++) {
+      submit(s, NewJob.of("q", "{}"), T0);
+    }
+    List<ClaimedJob> c = claim(s, 3, T0);
+    join(s.cancel(c.get(1).id(), T0.plusSeconds(1)));
+    List<Lease> held = List.of(
+        new Lease(c.get(0).id(), c.get(0).leaseToken()),
+        new Lease(c.get(1).id(), c.get(1).leaseToken()),
+        new Lease(c.get(2).id(), "not-the-token"),
+        new Lease("424242", "gone"));
+    assertThat(join(s.notHeld(RUNNER, held))).containsExactlyInAnyOrder(c.get(1).id(), c.get(2).id(), "424242");
+    assertThat(join(s.notHeld("runner-b#1", List.of(held.get(0))))).containsExactly(c.get(0).id());
+    assertThat(join(s.notHeld(RUNNER, List.of()))).isEmpty();
+    // A read: no lease moved.
+    assertThat(join(s.reapExpired(0, T0.plus(LEASE)))).containsExactlyInAnyOrder(c.get(0).id(), c.get(2).id());
+  }
+
+  @Test
   void renewExtendsHeldLeasesAndReportsTheLostOnes() {
     JobStore s = store();
     for (int i = 0; i < 3; i++) {

@@ -69,6 +69,11 @@ final class Leases {
       WHERE jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.att_runner = ?3
       RETURNING jobs.id, jobs.lease_token""";
 
+  /** The leases among ?1 that this runner still holds (a read: no write lock). */
+  private static final String HELD = """
+      SELECT jobs.id, jobs.lease_token FROM json_each(?1) AS h
+      JOIN jobs ON jobs.id = h.value ->> 0 AND jobs.lease_token = h.value ->> 1 AND jobs.att_runner = ?2""";
+
   private static final String REAP_ERROR =
       "'the lease of runner ' || att_runner || ' expired without renewal'";
   /** Whether a reaped row goes back to ready (old values: SET expressions see the row before). */
@@ -218,6 +223,26 @@ final class Leases {
     Set<String> lost = new HashSet<>();
     for (Lease l : leases) {
       if (!renewed.contains(l)) {
+        lost.add(l.jobId());
+      }
+    }
+    return Set.copyOf(lost);
+  }
+
+  /** The ids among {@code leases} whose lease this runner no longer holds. */
+  static Set<String> notHeld(Conn c, String runnerId, List<Lease> leases, String json) throws SQLException {
+    PreparedStatement ps = c.prepare(HELD);
+    ps.setString(1, json);
+    ps.setString(2, runnerId);
+    Set<Lease> held = new HashSet<>();
+    try (ResultSet rs = ps.executeQuery()) {
+      while (rs.next()) {
+        held.add(new Lease(Long.toString(rs.getLong(1)), rs.getString(2)));
+      }
+    }
+    Set<String> lost = new HashSet<>();
+    for (Lease l : leases) {
+      if (!held.contains(l)) {
         lost.add(l.jobId());
       }
     }

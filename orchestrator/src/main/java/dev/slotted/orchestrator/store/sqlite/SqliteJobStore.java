@@ -222,6 +222,22 @@ public final class SqliteJobStore implements JobStore {
       return CompletableFuture.completedFuture(Set.of());
     }
     List<Lease> leases = List.copyOf(held);
+    String json = leasesJson(leases);
+    return db.write("renew", c -> Leases.renew(c, runnerId, leases, json, now.plus(lease).toEpochMilli()));
+  }
+
+  @Override
+  public CompletionStage<Set<String>> notHeld(String runnerId, Collection<Lease> held) {
+    if (held.isEmpty()) {
+      return CompletableFuture.completedFuture(Set.of());
+    }
+    List<Lease> leases = List.copyOf(held);
+    String json = leasesJson(leases);
+    return db.read("not held", c -> Leases.notHeld(c, runnerId, leases, json));
+  }
+
+  /** {@code [[id, token], ...]} for json_each; ids that are not ours cannot be held and are left out. */
+  private static String leasesJson(List<Lease> leases) {
     StringBuilder json = new StringBuilder("[");
     for (Lease l : leases) {
       Long id = parseId(l.jobId());
@@ -231,8 +247,7 @@ public final class SqliteJobStore implements JobStore {
       json.append(json.length() > 1 ? "," : "").append('[').append(id).append(',')
           .append(Json.quote(l.token())).append(']');
     }
-    json.append(']');
-    return db.write("renew", c -> Leases.renew(c, runnerId, leases, json.toString(), now.plus(lease).toEpochMilli()));
+    return json.append(']').toString();
   }
 
   @Override
