@@ -3,6 +3,7 @@ package dev.slotted.orchestrator.app;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.slotted.orchestrator.clock.Membership;
+import dev.slotted.orchestrator.clock.SlotMath;
 import dev.slotted.orchestrator.config.ConfigError;
 import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.http.ApiContext;
@@ -123,8 +124,11 @@ public final class SlottedApp implements AutoCloseable {
       String runnerId = settings.nodeId() + "-" + HexFormat.of().toHexDigits((short) ThreadLocalRandom.current().nextInt());
       Membership.Assignment initial;
       if (settings.tdma().dynamicMembership()) {
-        register(store, runnerId, settings.tdma().runnerTtl(), clock);
-        initial = Membership.fromRows(store.runners(clock.instant()).toCompletableFuture().join(), runnerId);
+        register(store, runnerId, settings.tdma(), clock);
+        long cycleMs = settings.tdma().cycle().toMillis();
+        // Admitted a few cycles after registering (every member switches at the same boundary).
+        initial = Membership.forCycle(store.runners(clock.instant()).toCompletableFuture().join(), runnerId,
+            Math.floorDiv(clock.millis(), cycleMs), cycleMs);
       } else {
         initial = Membership.fixed(settings.tdma().runnerIndex(), settings.tdma().runnerCount());
       }
@@ -179,26 +183,30 @@ public final class SlottedApp implements AutoCloseable {
   }
 
   /**
-   * The first heartbeat happens before this runner has a slot: while the others write it may meet
-   * SQLITE_BUSY beyond the usual backoff, so it keeps trying for a while.
+   * The first heartbeat happens before this runner has a slot: it is written in the middle of a
+   * gap between the members' windows ({@link SlotMath#joinAt}), where no member writes. Should it
+   * still meet SQLITE_BUSY (a lone member has no gap), it keeps trying for a while.
    */
-  private static void register(JobStore store, String runnerId, Duration ttl, Clock clock) {
+  private static void register(JobStore store, String runnerId, Settings.Tdma tdma, Clock clock) {
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    long cycleMs = tdma.cycle().toMillis();
     while (true) {
       try {
-        store.heartbeat(runnerId, "{}", ttl, clock.instant()).toCompletableFuture().join();
+        long now = clock.millis();
+        int members = Membership.forCycle(store.runners(clock.instant()).toCompletableFuture().join(), runnerId,
+            Math.floorDiv(now, cycleMs), cycleMs).count();
+        long at = SlotMath.joinAt(now + 5, cycleMs, members, tdma.guard().toMillis());
+        Thread.sleep(Math.max(0, at - clock.millis()));
+        store.heartbeat(runnerId, "{}", tdma.runnerTtl(), clock.instant()).toCompletableFuture().join();
         return;
       } catch (java.util.concurrent.CompletionException e) {
         if (System.nanoTime() > deadline) {
           throw e;
         }
         LOG.info("Registering runner [{}] failed ({}); trying again", runnerId, e.getCause().getMessage());
-        try {
-          Thread.sleep(100 + ThreadLocalRandom.current().nextInt(300));
-        } catch (InterruptedException ie) {
-          Thread.currentThread().interrupt();
-          throw e;
-        }
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while registering", ie);
       }
     }
   }

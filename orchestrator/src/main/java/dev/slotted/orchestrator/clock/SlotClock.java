@@ -56,10 +56,29 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
   }
 
   /**
-   * A new membership, applied at the start of the next cycle. An invalid one (index out of range,
-   * or too many runners for the guard) is logged and ignored.
+   * A new membership, applied at the start of cycle {@code fromCycle} (or of the next cycle, when
+   * that one has begun already). {@code index} {@link Membership#NO_SLOT}: this runner has no slot
+   * from then on (not admitted yet, or dropped). An invalid one (index out of range, or too many
+   * runners for the guard) is logged and ignored.
    */
-  public record SetMembership(int index, int count) implements Command {}
+  public record SetMembership(int index, int count, long fromCycle) implements Command {
+    /** Applied at the start of the next cycle. */
+    public SetMembership(int index, int count) {
+      this(index, count, Long.MIN_VALUE);
+    }
+  }
+
+  /**
+   * This runner's own lease row expires at {@code expiresAt} (dynamic membership). Past it, less a
+   * guard, the others no longer count this runner: it gives up its slot at once (a pause that
+   * outlived the lease must not end with a write in someone else's window) until it is admitted
+   * again.
+   */
+  public record SetLeaseExpiry(Instant expiresAt) implements Command {
+    public SetLeaseExpiry {
+      Objects.requireNonNull(expiresAt, "expiresAt");
+    }
+  }
 
   /**
    * Work a subscriber did for the window of {@code cycle}.
@@ -149,7 +168,7 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
     default void windowMissed(long cycle) {}
   }
 
-  private record Pending(SlotMath math, long fromCycle) {}
+  private record Pending(SlotMath math, boolean member, long fromCycle) {}
 
   private record Announced(long cycle, long opensAt, long closesAt, boolean endless) {}
 
@@ -171,6 +190,10 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
       };
 
   private SlotMath math;
+  /** False while this runner has no slot: no window opens. */
+  private boolean member;
+  /** Own lease expiry (dynamic membership); the slot is given up a guard before it. */
+  private long leaseExpiryMs = Long.MAX_VALUE;
   private Pending pending;
   private Announced open;
   // The first cycle whose window has been neither announced nor counted as missed.
@@ -191,15 +214,15 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
       Listener listener) {
     Objects.requireNonNull(clock, "clock");
     Objects.requireNonNull(listener, "listener");
-    SlotMath math =
-        SlotMath.of(settings.cycle(), initial.count(), initial.index(), settings.guard());
+    SlotMath math = SlotMath.of(
+        settings.cycle(), initial.count(), initial.member() ? initial.index() : 0, settings.guard());
     List<ActorRef<Event>> initialSubscribers = List.copyOf(subscribers);
     return Behaviors.setup(
         ctx ->
             Behaviors.withTimers(
                 timers ->
                     new SlotClock(
-                        ctx, timers, clock, settings, math, initialSubscribers, listener)));
+                        ctx, timers, clock, settings, math, initial.member(), initialSubscribers, listener)));
   }
 
   public static Behavior<Command> create(
@@ -213,6 +236,7 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
       Clock clock,
       ClockSettings settings,
       SlotMath math,
+      boolean member,
       List<ActorRef<Event>> initialSubscribers,
       Listener listener) {
     super(context);
@@ -222,14 +246,16 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
     this.listener = listener;
     this.ledger = new SlotLedger(listener);
     this.math = math;
+    this.member = member;
     this.expectedCycle = firstLiveCycle(clock.millis());
     initialSubscribers.forEach(this::addSubscriber);
     context
         .getLog()
         .info(
-            "SlotClock started: {}, {}",
+            "SlotClock started: {}, {}{}",
             settings.enabled() ? "tdma" : "continuous",
-            math);
+            math,
+            member ? "" : " (no slot until admitted)");
     evaluate();
   }
 
@@ -241,6 +267,7 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
         .onMessage(Unsubscribe.class, this::onUnsubscribe)
         .onMessage(SubscriberTerminated.class, this::onSubscriberTerminated)
         .onMessage(SetMembership.class, this::onSetMembership)
+        .onMessage(SetLeaseExpiry.class, this::onSetLeaseExpiry)
         .onMessage(SlotWorkDone.class, this::onSlotWorkDone)
         .onMessage(GetStatus.class, this::onGetStatus)
         .build();
@@ -270,8 +297,9 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
 
   private Behavior<Command> onSetMembership(SetMembership change) {
     SlotMath next;
+    boolean slot = change.index() != Membership.NO_SLOT;
     try {
-      next = math.withMembership(change.index(), change.count());
+      next = math.withMembership(slot ? change.index() : 0, Math.max(1, change.count()));
     } catch (IllegalArgumentException e) {
       getContext()
           .getLog()
@@ -285,11 +313,17 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
       return this;
     }
     long now = clock.millis();
-    if (next.equals(math)) {
+    if (next.equals(math) && slot == member) {
       pending = null; // back to the membership in effect before the pending one applied
     } else {
-      pending = new Pending(next, math.cycleOf(now) + 1);
+      pending = new Pending(next, slot, Math.max(change.fromCycle(), math.cycleOf(now) + 1));
     }
+    evaluate();
+    return this;
+  }
+
+  private Behavior<Command> onSetLeaseExpiry(SetLeaseExpiry e) {
+    leaseExpiryMs = e.expiresAt().toEpochMilli();
     evaluate();
     return this;
   }
@@ -318,7 +352,7 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
         .tell(
             new Status(
                 settings.enabled(),
-                math.index(),
+                member ? math.index() : Membership.NO_SLOT,
                 math.count(),
                 math.cycleOf(now),
                 math.cycleMs(),
@@ -349,7 +383,15 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
     if (pending != null && math.cycleOf(now) >= pending.fromCycle()) {
       applyPending();
     }
-    if (endless()) {
+    if (member && now >= leaseExpiryMs - math.guardMs()) {
+      dropSlot(now);
+    }
+    if (!member) {
+      if (open != null) {
+        close();
+      }
+      expectedCycle = math.cycleOf(now) + 1;
+    } else if (endless()) {
       if (open == null) {
         announce(new Announced(math.cycleOf(now), now, Long.MAX_VALUE, true));
       }
@@ -368,24 +410,38 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
     arm(now);
   }
 
+  /** Own lease expired: no slot from now on, until a new membership admits this runner again. */
+  private void dropSlot(long now) {
+    member = false;
+    pending = null;
+    getContext().getLog().warn("Own runner lease expired at [{}]: no writes until admitted again",
+        Instant.ofEpochMilli(leaseExpiryMs));
+    if (open != null) {
+      close();
+    }
+    publish(new MembershipApplied(math.cycleOf(now), Membership.NO_SLOT, math.count()));
+  }
+
   private void applyPending() {
     Pending change = pending;
     pending = null;
-    boolean wasEndless = endless();
+    boolean wasEndless = member && endless();
     math = change.math();
-    if (open != null && !(wasEndless && endless())) {
+    boolean wasMember = member;
+    member = change.member();
+    if (open != null && !(wasEndless && member && endless())) {
       close();
     }
     long boundary = math.cycleStart(change.fromCycle());
-    if (!wasEndless) {
+    if (!wasEndless && wasMember) {
       // Every old-membership window before the boundary has ended by now.
       countMissed(change.fromCycle(), boundary);
     }
     expectedCycle = Math.max(expectedCycle, change.fromCycle());
     getContext()
         .getLog()
-        .info("Membership applied at cycle [{}]: {}", change.fromCycle(), math);
-    publish(new MembershipApplied(change.fromCycle(), math.index(), math.count()));
+        .info("Membership applied at cycle [{}]: {}", change.fromCycle(), member ? math : "no slot");
+    publish(new MembershipApplied(change.fromCycle(), member ? math.index() : Membership.NO_SLOT, math.count()));
   }
 
   private void countMissed(long firstLiveCycle, long now) {
@@ -416,7 +472,10 @@ public final class SlotClock extends AbstractBehavior<SlotClock.Command> {
   }
 
   private void arm(long now) {
-    long next = endless() ? Long.MAX_VALUE : math.nextBoundary(now).orElse(Long.MAX_VALUE);
+    long next = !member || endless() ? Long.MAX_VALUE : math.nextBoundary(now).orElse(Long.MAX_VALUE);
+    if (member && leaseExpiryMs != Long.MAX_VALUE) {
+      next = Math.min(next, Math.max(now + 1, leaseExpiryMs - math.guardMs()));
+    }
     if (pending != null) {
       next = Math.min(next, math.cycleStart(pending.fromCycle()));
     }

@@ -100,6 +100,31 @@ public final class SlotMath {
     return Math.floorDiv(Math.multiplyExact(cycleMs, (long) k), count);
   }
 
+  /**
+   * When a runner without a slot may write (to register): in the middle of a gap between two
+   * windows, where no member writes, so that joining costs no member a busy retry. With {@code
+   * members} of 0 nobody writes (now); a lone member's window is the whole cycle, so there is no
+   * gap (now, and the lone member may meet one busy retry).
+   *
+   * @return the epoch millisecond at or after {@code nowMs} to start the write at
+   */
+  public static long joinAt(long nowMs, long cycleMs, int members, long guardMs) {
+    if (members <= 1) {
+      return nowMs;
+    }
+    long cycleStart = Math.floorDiv(nowMs, cycleMs) * cycleMs;
+    // A quarter guard before a slot boundary: the previous window closed a guard before it, the
+    // next opens a guard after it.
+    for (long c = cycleStart; ; c += cycleMs) {
+      for (int k = 0; k < members; k++) {
+        long at = c + slotStart(cycleMs, members, k) - guardMs / 4;
+        if (at >= nowMs) {
+          return at;
+        }
+      }
+    }
+  }
+
   public long cycleMs() {
     return cycleMs;
   }

@@ -37,6 +37,12 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
   /** Whether this runner owns the partition (from now until the next membership change). */
   public record Ownership(boolean owned) implements Command {}
 
+  /**
+   * Asked by a Reconciler when it starts (or restarts after a failure): whether its runner owns
+   * {@code partition} now. The answer is an {@link Ownership}.
+   */
+  public record WhoOwns(int partition, ActorRef<Command> replyTo) {}
+
   /** New due work may exist (a local submit, or the poller saw some). */
   public enum Wake implements Command {
     INSTANCE
@@ -66,7 +72,8 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   /**
    * @param store the runner's windowed store (its writes run in the window)
-   * @param owned whether the runner owns the partition at start
+   * @param ownership asked at every start whether the runner owns the partition: a restarted
+   *     Reconciler must not act on the ownership of the cycle it was first created in
    */
   public static Behavior<Command> create(
       int partition,
@@ -74,9 +81,10 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       ActorRef<WindowOwner.Command> owner,
       ReconcilerSettings settings,
       Clock clock,
-      boolean owned) {
+      ActorRef<WhoOwns> ownership) {
     return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> {
-      Reconciler r = new Reconciler(ctx, timers, partition, store, owner, settings, clock, owned);
+      Reconciler r = new Reconciler(ctx, timers, partition, store, owner, settings, clock);
+      ownership.tell(new WhoOwns(partition, ctx.getSelf()));
       return Behaviors.withMdc(Command.class, Map.of("partition", Integer.toString(partition)), r);
     }));
   }
@@ -88,8 +96,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       JobStore store,
       ActorRef<WindowOwner.Command> owner,
       ReconcilerSettings settings,
-      Clock clock,
-      boolean owned) {
+      Clock clock) {
     super(ctx);
     this.timers = timers;
     this.partition = partition;
@@ -97,9 +104,9 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
     this.owner = owner;
     this.settings = settings;
     this.clock = clock;
-    // Started or restarted: whatever is due in an owned partition is claimed without waiting for
-    // the poller.
-    applyOwnership(owned);
+    // Not owned until told otherwise (a steal takes only jobs that waited); expired leases are
+    // reaped whoever owns the partition.
+    timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.reapEvery());
   }
 
   @Override
@@ -120,10 +127,8 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
 
   private void applyOwnership(boolean nowOwned) {
     owned = nowOwned;
-    if (!timers.isTimerActive(ReapTick.INSTANCE)) {
-      timers.startTimerWithFixedDelay(ReapTick.INSTANCE, settings.reapEvery());
-    }
     if (owned) {
+      // Started, restarted or newly owned: whatever is due is claimed without waiting for the poller.
       owner.tell(new WindowOwner.Backlog(partition, false));
     }
   }

@@ -1,9 +1,8 @@
 package dev.slotted.orchestrator.runtime;
 
-import dev.slotted.orchestrator.clock.Membership;
+import dev.slotted.orchestrator.clock.SlotClock;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Lease;
-import dev.slotted.orchestrator.store.RunnerRow;
 import dev.slotted.protocol.WorkerProtocol;
 import java.time.Clock;
 import java.time.Duration;
@@ -15,7 +14,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -25,10 +23,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * The runner's own bookkeeping, once per window: renews, in one statement, the leases of every
- * attempt its workers run (and stops the attempts whose lease it lost: cancelled jobs, or leases
- * taken over after an expiry); renews its runner row with its published status; and in dynamic
- * membership derives its index and the runner count from the live rows.
+ * The runner's own bookkeeping, once per window: renews, in one statement, the leases of the
+ * attempts its workers run or buffer (and stops the attempts whose lease it lost: cancelled jobs,
+ * or leases taken over after an expiry), and renews its runner row with its published status. In
+ * dynamic membership it tells the SlotClock when that row now expires (the clock gives up the slot
+ * if no later renewal lands in time); the {@link MembershipKeeper} decides the slots.
  */
 public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
 
@@ -43,7 +42,7 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
   /** Job id to lease token, for the leases this runner found it no longer holds. */
   private record Renewed(Map<String, String> lost) implements Command {}
 
-  private record Beat(List<RunnerRow> rows) implements Command {}
+  private record Beat(Instant expiresAt) implements Command {}
 
   private record Failed(String op, Throwable cause) implements Command {}
 
@@ -55,16 +54,15 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
   private final boolean dynamic;
   private final Clock clock;
   private final Supplier<CompletionStage<String>> status;
-  private final BiConsumer<Integer, Integer> onMembership;
+  private final ActorRef<SlotClock.Command> slotClock;
   private final ActorRef<WorkerProtocol.Running> runningAdapter;
   private boolean busy;
-  private Membership.Assignment membership;
   /** When each held lease (by token) was last renewed. */
   private Map<String, Instant> renewedAt = new HashMap<>();
 
   /**
    * @param status the JSON this runner publishes in its row (slot figures, counters)
-   * @param onMembership called with (index, count) whenever dynamic membership changes
+   * @param slotClock told the row's new expiry after each heartbeat (dynamic membership)
    */
   public static Behavior<Command> create(
       JobStore store,
@@ -73,12 +71,11 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       Duration lease,
       Duration runnerTtl,
       boolean dynamic,
-      Membership.Assignment initial,
       Clock clock,
       Supplier<CompletionStage<String>> status,
-      BiConsumer<Integer, Integer> onMembership) {
+      ActorRef<SlotClock.Command> slotClock) {
     return Behaviors.setup(ctx -> new LeaseKeeper(ctx, store, workers, runnerId, lease, runnerTtl,
-        dynamic, initial, clock, status, onMembership));
+        dynamic, clock, status, slotClock));
   }
 
   private LeaseKeeper(
@@ -89,10 +86,9 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       Duration lease,
       Duration runnerTtl,
       boolean dynamic,
-      Membership.Assignment initial,
       Clock clock,
       Supplier<CompletionStage<String>> status,
-      BiConsumer<Integer, Integer> onMembership) {
+      ActorRef<SlotClock.Command> slotClock) {
     super(ctx);
     this.store = store;
     this.workers = workers;
@@ -100,10 +96,9 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
     this.lease = lease;
     this.runnerTtl = runnerTtl;
     this.dynamic = dynamic;
-    this.membership = initial;
     this.clock = clock;
     this.status = status;
-    this.onMembership = onMembership;
+    this.slotClock = slotClock;
     this.runningAdapter = ctx.messageAdapter(WorkerProtocol.Running.class, Running::new);
   }
 
@@ -181,24 +176,19 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       getContext().getLog().debug("[{}] leases were no longer held at renewal", r.lost().size());
       workers.tell(new WorkerProtocol.Stop(r.lost(), "lease lost (job cancelled or taken over)"));
     }
-    CompletionStage<List<RunnerRow>> beat = status.get()
-        .thenCompose(json -> store.heartbeat(runnerId, json, runnerTtl, clock.instant()))
-        .thenCompose(v -> dynamic ? store.runners(clock.instant()) : java.util.concurrent.CompletableFuture.completedFuture(List.<RunnerRow>of()));
-    getContext().pipeToSelf(beat, (rows, err) -> err == null ? new Beat(rows) : new Failed("heartbeat", err));
+    // The row's expiry is at least this: the window owner stamps the write when it runs, later.
+    Instant asked = clock.instant();
+    CompletionStage<Instant> beat = status.get()
+        .thenCompose(json -> store.heartbeat(runnerId, json, runnerTtl, asked))
+        .thenApply(v -> asked.plus(runnerTtl));
+    getContext().pipeToSelf(beat, (expires, err) -> err == null ? new Beat(expires) : new Failed("heartbeat", err));
     return this;
   }
 
   private Behavior<Command> onBeat(Beat b) {
     busy = false;
-    if (!dynamic) {
-      return this;
-    }
-    Membership.Assignment now = Membership.fromRows(b.rows(), runnerId);
-    if (!now.equals(membership)) {
-      getContext().getLog().info("Membership changed: runner [{}] is now index [{}] of [{}]",
-          runnerId, now.index(), now.count());
-      membership = now;
-      onMembership.accept(now.index(), now.count());
+    if (dynamic) {
+      slotClock.tell(new SlotClock.SetLeaseExpiry(b.expiresAt()));
     }
     return this;
   }

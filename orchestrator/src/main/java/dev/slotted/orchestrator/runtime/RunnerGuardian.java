@@ -64,6 +64,8 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
 
   private record ClockEvent(SlotClock.Event event) implements Command {}
 
+  private record OwnershipAsked(Reconciler.WhoOwns ask) implements Command {}
+
   /**
    * Per-cycle duties (lease renewal, heartbeat, schedule passes) while the window never closes (a
    * lone runner, or continuous mode): the clock announces such a window once, so the guardian
@@ -158,13 +160,18 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.windowed = new WindowedStore(deps.store(), owner, deps.clock());
     int partitions = deps.store().partitions();
     this.partitionCount = partitions;
+    ActorRef<Reconciler.WhoOwns> ownership = ctx.messageAdapter(Reconciler.WhoOwns.class, OwnershipAsked::new);
     for (int p = 0; p < partitions; p++) {
       reconcilers.add(supervised(
-          Reconciler.create(p, windowed, owner, rs, deps.clock(), assignment.owns(p)), "reconciler-" + p));
+          Reconciler.create(p, windowed, owner, rs, deps.clock(), ownership), "reconciler-" + p));
     }
     this.leaseKeeper = supervised(LeaseKeeper.create(windowed, workers, deps.runnerId(), rs.lease(),
-        s.tdma().runnerTtl(), s.tdma().dynamicMembership(), assignment, deps.clock(), this::statusJson,
-        (index, count) -> clockRef.tell(new SlotClock.SetMembership(index, count))), "lease-keeper");
+        s.tdma().runnerTtl(), s.tdma().dynamicMembership(), deps.clock(), this::statusJson, slotClock),
+        "lease-keeper");
+    if (s.tdma().dynamicMembership()) {
+      supervised(MembershipKeeper.create(deps.store(), deps.runnerId(), s.tdma().cycle(), s.tdma().guard(),
+          s.tdma().runnerTtl(), assignment, deps.clock(), slotClock), "membership-keeper");
+    }
     this.housekeeper = supervised(
         Housekeeper.create(windowed, s, deps.runnerId(), deps.metrics(), deps.clock(), Duration.ofSeconds(5)),
         "housekeeper");
@@ -198,6 +205,10 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
         .onMessageEquals(CycleTick.INSTANCE, this::onCycleTick)
         .onMessage(Submitted.class, this::onSubmitted)
         .onMessage(GetClockStatus.class, this::onGetClockStatus)
+        .onMessage(OwnershipAsked.class, o -> {
+          o.ask().replyTo().tell(new Reconciler.Ownership(assignment.owns(o.ask().partition())));
+          return this;
+        })
         .onMessage(GetStore.class, g -> {
           g.replyTo().tell(windowed);
           return this;
@@ -234,7 +245,8 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
         scheduleFirer.tell(ScheduleFirer.WindowClosed.INSTANCE);
       }
     } else if (event instanceof SlotClock.MembershipApplied m) {
-      assignment = new Membership.Assignment(m.index(), m.count());
+      assignment = m.index() == Membership.NO_SLOT
+          ? Membership.Assignment.none(m.count()) : new Membership.Assignment(m.index(), m.count());
       for (int p = 0; p < reconcilers.size(); p++) {
         reconcilers.get(p).tell(new Reconciler.Ownership(assignment.owns(p)));
       }

@@ -115,8 +115,8 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
 
   private record WriteDone() implements Command {}
 
-  private record RoundDone(List<Completion> completions, int budget, List<Integer> partitions, Reconciled result,
-      Throwable error, Instant started) implements Command {}
+  private record RoundDone(List<Completion> completions, int budget, Map<String, Integer> caps,
+      List<Integer> partitions, Reconciled result, Throwable error, Instant started) implements Command {}
 
   private enum Resume implements Command {
     INSTANCE
@@ -158,6 +158,11 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private List<Completion> completions = new ArrayList<>();
   /** Partitions with backlog, in arrival order; the value says whether the claim is a steal. */
   private final LinkedHashMap<Integer, Boolean> backlog = new LinkedHashMap<>();
+  /**
+   * Partitions that may still hold jobs of a limited queue that had no room left: back to the
+   * backlog when the workers report room for a limited queue again.
+   */
+  private final LinkedHashMap<Integer, Boolean> waitingForRoom = new LinkedHashMap<>();
   private final List<ActorRef<Done>> flushWaiters = new ArrayList<>();
 
   private WorkerProtocol.CapacityReport capacity;
@@ -310,6 +315,10 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private Behavior<Command> onCapacity(Capacity c) {
     capacity = c.report();
     metrics.bufferedJobs(capacity.buffered());
+    if (!waitingForRoom.isEmpty() && queueCaps().values().stream().anyMatch(n -> n > 0)) {
+      waitingForRoom.forEach(backlog::putIfAbsent);
+      waitingForRoom.clear();
+    }
     return step();
   }
 
@@ -439,10 +448,11 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
       }
     }
     int total = budget;
+    Map<String, Integer> roundCaps = caps;
     getContext().pipeToSelf(store.round(batch, claims, caps, total, now), (r, err) -> {
       metrics.storeTxn(claims.isEmpty() ? "complete" : batch.isEmpty() ? "claim" : "complete+claim",
           Duration.between(now, clock.instant()));
-      return new RoundDone(batch, total, partitions, r, err, now);
+      return new RoundDone(batch, total, roundCaps, partitions, r, err, now);
     });
   }
 
@@ -481,9 +491,14 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     // A partition that gave less than it was allowed is drained, unless the round's budget ran out
     // first; its Reconciler tells again when new work may be due (a submit, or the due poller).
     boolean budgetSpent = claimed.size() >= d.budget();
+    boolean capSpent = d.caps().entrySet().stream().anyMatch(e ->
+        claimed.stream().filter(j -> j.queue().equals(e.getKey())).count() >= e.getValue());
     for (int p : d.partitions()) {
       if (!budgetSpent && perPartition.getOrDefault(p, 0) < settings.maxClaimBatch()) {
-        backlog.remove(p);
+        Boolean steal = backlog.remove(p);
+        if (capSpent && steal != null) {
+          waitingForRoom.put(p, steal);
+        }
       }
     }
     return afterOp();
@@ -545,12 +560,14 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private Behavior<Command> onStopClaiming() {
     stopping = true;
     backlog.clear();
+    waitingForRoom.clear();
     return this;
   }
 
   private Behavior<Command> onFlush(Flush f) {
     stopping = true;
     backlog.clear();
+    waitingForRoom.clear();
     flushWaiters.add(f.replyTo());
     return step();
   }

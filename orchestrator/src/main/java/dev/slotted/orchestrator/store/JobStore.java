@@ -174,7 +174,10 @@ public interface JobStore extends AutoCloseable {
 
   // ---- runners ---------------------------------------------------------------------------------
 
-  /** Inserts or renews this runner's lease row until {@code now + ttl}, with its status JSON. */
+  /**
+   * Inserts or renews this runner's lease row until {@code now + ttl}, with its status JSON. A row
+   * that had expired starts again ({@code startedAt = now}): the runner is admitted anew.
+   */
   CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now);
 
   /** Removes a runner's row (clean shutdown). */

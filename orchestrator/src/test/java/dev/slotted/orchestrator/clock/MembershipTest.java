@@ -16,26 +16,72 @@ import org.junit.jupiter.api.Test;
 
 class MembershipTest {
 
-  private static RunnerRow row(String id, boolean alive) {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
-    return new RunnerRow(id, now, now, now.plusSeconds(5), "{}", alive);
+  private static final long C = 1000;
+  /** A cycle start. */
+  private static final long T0 = 1_700_000_000_000L;
+  private static final long K = T0 / C;
+
+  private static RunnerRow row(String id, long startedAt, long expiresAt) {
+    return new RunnerRow(id, Instant.ofEpochMilli(startedAt), Instant.ofEpochMilli(startedAt),
+        Instant.ofEpochMilli(expiresAt), "{}", true);
   }
 
   @Test
-  void indexIsTheRankOfTheIdAmongTheLiveRunners() {
-    List<RunnerRow> rows =
-        List.of(
-            row("host-c", true), row("host-a", true), row("host-b", false), row("host-d", true));
-    assertThat(Membership.fromRows(rows, "host-a")).isEqualTo(new Membership.Assignment(0, 3));
-    assertThat(Membership.fromRows(rows, "host-c")).isEqualTo(new Membership.Assignment(1, 3));
-    assertThat(Membership.fromRows(rows, "host-d")).isEqualTo(new Membership.Assignment(2, 3));
+  void indexIsTheRankOfTheIdAmongTheMembersOfTheCycle() {
+    List<RunnerRow> rows = List.of(
+        row("host-c", T0 - 10_000, T0 + 5_000), row("host-a", T0 - 10_000, T0 + 5_000),
+        row("host-b", T0 - 10_000, T0 - 1), row("host-d", T0 - 10_000, T0 + 5_000));
+    assertThat(Membership.forCycle(rows, "host-a", K, C)).isEqualTo(new Membership.Assignment(0, 3));
+    assertThat(Membership.forCycle(rows, "host-c", K, C)).isEqualTo(new Membership.Assignment(1, 3));
+    assertThat(Membership.forCycle(rows, "host-d", K, C)).isEqualTo(new Membership.Assignment(2, 3));
+    Membership.Assignment expired = Membership.forCycle(rows, "host-b", K, C);
+    assertThat(expired.member()).isFalse();
+    assertThat(expired.count()).isEqualTo(3);
+    assertThat(expired.ownedPartitions(16)).isEmpty();
+    assertThat(expired.owns(0)).isFalse();
   }
 
   @Test
-  void aRunnerCountsItselfWhenItsOwnRowIsMissingOrExpired() {
-    List<RunnerRow> rows = List.of(row("host-a", true), row("host-b", false));
-    assertThat(Membership.fromRows(rows, "host-b")).isEqualTo(new Membership.Assignment(1, 2));
-    assertThat(Membership.of(List.of(), "solo")).isEqualTo(new Membership.Assignment(0, 1));
+  void aNewRunnerGetsASlotTwoCyclesAfterTheCycleItRegisteredIn() {
+    List<RunnerRow> rows = List.of(row("a", T0 - 10_000, T0 + 9_000), row("b", T0 + 700, T0 + 5_700));
+    assertThat(Membership.forCycle(rows, "b", K, C).member()).isFalse();
+    assertThat(Membership.forCycle(rows, "a", K + 1, C)).isEqualTo(new Membership.Assignment(0, 1));
+    assertThat(Membership.forCycle(rows, "b", K + 1, C).member()).isFalse();
+    assertThat(Membership.forCycle(rows, "a", K + 2, C)).isEqualTo(new Membership.Assignment(0, 2));
+    assertThat(Membership.forCycle(rows, "b", K + 2, C)).isEqualTo(new Membership.Assignment(1, 2));
+    // Its lease ends in cycle K + 5: a member through that cycle, gone from the next.
+    assertThat(Membership.forCycle(rows, "a", K + 5, C).count()).isEqualTo(2);
+    assertThat(Membership.forCycle(rows, "a", K + 6, C)).isEqualTo(new Membership.Assignment(0, 1));
+  }
+
+  @Test
+  void everyRunnerDerivesTheSameMembershipWhateverItsReadingTime() {
+    // Rows as two runners read them a heartbeat apart: the membership of the next cycle is the same.
+    List<RunnerRow> early = List.of(row("a", T0 - 10_000, T0 + 4_100), row("b", T0 - 10_000, T0 + 4_600));
+    List<RunnerRow> late = List.of(row("a", T0 - 10_000, T0 + 5_100), row("b", T0 - 10_000, T0 + 5_600));
+    for (String self : List.of("a", "b")) {
+      assertThat(Membership.forCycle(early, self, K + 1, C)).isEqualTo(Membership.forCycle(late, self, K + 1, C));
+    }
+  }
+
+  @Test
+  void aJoinWriteFallsInTheGapBetweenTwoWindows() {
+    long guard = 20;
+    // Three members: windows [20, 313), [353, 646), [686, 980); boundaries at 0, 333, 666.
+    assertThat(SlotMath.joinAt(T0 + 100, C, 3, guard)).isEqualTo(T0 + 333 - 5);
+    assertThat(SlotMath.joinAt(T0 + 700, C, 3, guard)).isEqualTo(T0 + 1000 - 5);
+    for (int members = 2; members <= 8; members++) {
+      for (long now = T0; now < T0 + C; now += 37) {
+        long at = SlotMath.joinAt(now, C, members, guard);
+        assertThat(at).isGreaterThanOrEqualTo(now).isLessThan(now + C);
+        for (int i = 0; i < members; i++) {
+          assertThat(SlotMath.ofMillis(C, members, i, guard).isOpen(at)).as("member %d of %d at %d", i, members, at)
+              .isFalse();
+        }
+      }
+    }
+    assertThat(SlotMath.joinAt(T0 + 123, C, 1, guard)).isEqualTo(T0 + 123); // a lone member has no gap
+    assertThat(SlotMath.joinAt(T0 + 123, C, 0, guard)).isEqualTo(T0 + 123);
   }
 
   @Test

@@ -214,6 +214,48 @@ class SlotClockTest {
   }
 
   @Test
+  void aRunnerWithoutASlotOpensNoWindowUntilTheCycleItIsAdmittedIn() {
+    clock.set(T0 + 100);
+    slotClock = testKit.spawn(SlotClock.create(clock, TDMA, Membership.Assignment.none(2),
+        List.of(probe.ref().narrow()), SlotClock.Listener.NONE));
+    assertThat(status().index()).isEqualTo(Membership.NO_SLOT);
+    slotClock.tell(new SetMembership(1, 3, K + 2));
+    status();
+    stepTo(T0 + 1500);
+    assertThat(status().open()).isFalse(); // cycle K + 1: still no slot
+    stepTo(T0 + 2000);
+    probe.expectMessage(new MembershipApplied(K + 2, 1, 3));
+    stepTo(T0 + 2353);
+    probe.expectMessage(opened(K + 2, T0 + 2353, T0 + 2646));
+  }
+
+  @Test
+  void aRunnerWhoseLeaseExpiredGivesUpItsSlotAtOnce() {
+    clock.set(T0 + 100);
+    start(TDMA, 0, 2);
+    probe.expectMessage(opened(K, T0 + 20, T0 + 480));
+    slotClock.tell(new SlotClock.SetLeaseExpiry(at(T0 + 2300)));
+    status();
+    stepTo(T0 + 480);
+    probe.expectMessage(new WindowClosed(K));
+    // A pause past the lease: the clock jumps into what would be its window of cycle K + 2.
+    clock.set(T0 + 2290);
+    manualTime.timePasses(Duration.ofMillis(1810));
+    probe.expectMessage(new MembershipApplied(K + 2, Membership.NO_SLOT, 2));
+    Status s = status(); // no window was opened
+    assertThat(s.open()).isFalse();
+    assertThat(s.index()).isEqualTo(Membership.NO_SLOT);
+    // Admitted again later, with a renewed lease.
+    slotClock.tell(new SlotClock.SetLeaseExpiry(at(T0 + 9000)));
+    slotClock.tell(new SetMembership(0, 2, K + 4));
+    status();
+    stepTo(T0 + 4000);
+    probe.expectMessage(new MembershipApplied(K + 4, 0, 2));
+    stepTo(T0 + 4020);
+    probe.expectMessage(opened(K + 4, T0 + 4020, T0 + 4480));
+  }
+
+  @Test
   void anInvalidMembershipIsIgnored() {
     clock.set(T0 + 600);
     start(TDMA, 0, 2);

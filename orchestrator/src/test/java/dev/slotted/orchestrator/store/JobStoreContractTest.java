@@ -671,6 +671,53 @@ public abstract class JobStoreContractTest {
   }
 
   @Test
+  void aRoundWritesItsCompletionsAndHonoursItsTotalAndTheQueueCapsAcrossPartitions() {
+    JobStore s = store(2);
+    Job first = submit(s, NewJob.of("free", "{}").withPartitionKey("z"), T0.minusSeconds(1));
+    ClaimedJob running = claim(s, s.partitionOf("z", null), 1, T0).get(0);
+    assertThat(running.id()).isEqualTo(first.id());
+    for (int i = 0; i < 6; i++) {
+      submit(s, NewJob.of("one", "{}").withPartitionKey("a" + i), T0);
+      submit(s, NewJob.of("free", "{}").withPartitionKey("a" + i), T0);
+    }
+    List<ClaimRequest> claims = List.of(
+        new ClaimRequest(0, Set.of("one", "free"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(1)),
+        new ClaimRequest(1, Set.of("one", "free"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(1)));
+    Reconciled r = join(s.round(List.of(Completion.succeeded(running, "w-1", T0.plusSeconds(1))), claims,
+        Map.of("one", 2), 5, T0.plusSeconds(1)));
+    assertThat(r.results()).singleElement().satisfies(c -> assertThat(c.accepted()).isTrue());
+    assertThat(r.claimed()).hasSize(5);
+    assertThat(r.claimed()).filteredOn(j -> j.queue().equals("one")).hasSizeLessThanOrEqualTo(2);
+    // Nothing more of "one" while the cap is spent; the rest of "free" comes with a new total.
+    Reconciled more = join(s.round(List.of(), claims, Map.of("one", 0), 100, T0.plusSeconds(2)));
+    assertThat(more.claimed()).allMatch(j -> j.queue().equals("free"));
+    assertThat(r.claimed().size() + more.claimed().size())
+        .isEqualTo(7 + (int) r.claimed().stream().filter(j -> j.queue().equals("one")).count() - 1);
+  }
+
+  @Test
+  void aRoundThatCannotTakeEverythingTakesTheHighestPrioritiesFirstAcrossPartitions() {
+    JobStore s = store(2);
+    List<Job> low = new ArrayList<>();
+    Job high = null;
+    for (int i = 0; i < 40 && high == null; i++) {
+      String key = "k" + i;
+      if (s.partitionOf(key, null) == 0) {
+        low.add(submit(s, NewJob.of("q", "{}").withPartitionKey(key), T0));
+      } else {
+        high = submit(s, NewJob.of("q", "{}").withPartitionKey(key).withPriority(10), T0.plusSeconds(1));
+      }
+    }
+    assertThat(high).isNotNull();
+    List<ClaimRequest> claims = List.of(
+        new ClaimRequest(0, Set.of("q"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(2)),
+        new ClaimRequest(1, Set.of("q"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(2)));
+    Reconciled r = join(s.round(List.of(), claims, Map.of(), 1, T0.plusSeconds(2)));
+    assertThat(r.claimed()).extracting(ClaimedJob::id).containsExactly(high.id());
+    assertThat(r.claimed().get(0).priority()).isEqualTo(10);
+  }
+
+  @Test
   void requeueResetsTheCountAndKeepsTheHistory() {
     JobStore s = store();
     Job j = submit(s, NewJob.of("q", "{}").withMaxAttempts(2).withRetry(new RetryPolicy.Immediate()), T0);

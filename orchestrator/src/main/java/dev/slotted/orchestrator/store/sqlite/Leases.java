@@ -153,6 +153,32 @@ final class Leases {
     return inClaimOrder(claimed, priorities);
   }
 
+  /**
+   * The highest priority among the ready jobs this claim could take (tags aside), or null when
+   * there are none: a round claims its partitions in this order, so priority holds across
+   * partitions when the round cannot take everything.
+   */
+  static Integer bestPriority(Conn c, ClaimRequest req, String queuesJson) throws SQLException {
+    StatsDelta stats = new StatsDelta();
+    promote(c, req.partition(), req.now().toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
+        stats);
+    stats.flush(c);
+    PreparedStatement ps = c.prepare("SELECT priority FROM jobs WHERE part = ?1 AND state = 'ready'"
+        + (queuesJson != null ? " AND queue IN (SELECT value FROM json_each(?2))" : " AND ?2 IS NULL")
+        + (req.dueBefore() != null ? " AND visible_at <= ?3" : " AND ?3 IS NULL")
+        + " ORDER BY priority DESC, visible_at LIMIT 1");
+    ps.setInt(1, req.partition());
+    ps.setString(2, queuesJson);
+    if (req.dueBefore() != null) {
+      ps.setLong(3, req.dueBefore().toEpochMilli());
+    } else {
+      ps.setNull(3, java.sql.Types.INTEGER);
+    }
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getInt(1) : null;
+    }
+  }
+
   static String claimSql(boolean byQueue, boolean byTags) {
     return claimSql(byQueue, byTags, false);
   }

@@ -14,7 +14,9 @@ final class RunnerRows {
   private static final String HEARTBEAT = """
       INSERT INTO runners (id, started_at, heartbeat_at, expires_at, status_json) VALUES (?1, ?2, ?2, ?3, ?4)
       ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at,
-        expires_at = excluded.expires_at, status_json = excluded.status_json""";
+        expires_at = excluded.expires_at, status_json = excluded.status_json,
+        started_at = CASE WHEN runners.expires_at <= excluded.heartbeat_at THEN excluded.started_at
+          ELSE runners.started_at END""";
   private static final String DEREGISTER = "DELETE FROM runners WHERE id = ?";
   private static final String RESIGN = "DELETE FROM leader WHERE runner_id = ?";
   private static final String LIST =

@@ -286,6 +286,29 @@ public final class SqliteJobStore implements JobStore {
 
   private record Round(Completions.Outcome done, List<ClaimedJob> claimed) {}
 
+  /**
+   * The steps of a round in the order of the best ready priority each could take (steps with
+   * nothing ready left out), ties in plan order: when the round's total or a queue's cap cannot
+   * take every due job, the highest priorities win across partitions, not the first partitions.
+   */
+  private static List<Integer> byBestPriority(Conn c, RoundPlan plan) throws java.sql.SQLException {
+    List<Integer> order = new ArrayList<>(plan.size());
+    Map<Integer, Integer> best = new java.util.HashMap<>();
+    for (int i = 0; i < plan.size(); i++) {
+      ClaimRequest step = plan.next(i);
+      if (step == null) {
+        continue;
+      }
+      Integer p = Leases.bestPriority(c, step, step.queues().isEmpty() ? null : Json.strings(step.queues()));
+      if (p != null) {
+        best.put(i, p);
+        order.add(i);
+      }
+    }
+    order.sort(java.util.Comparator.comparingInt(i -> -best.get(i)));
+    return order;
+  }
+
   @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
       Map<String, Integer> queueCaps, int total, Instant now) {
@@ -310,7 +333,7 @@ public final class SqliteJobStore implements JobStore {
           Completions.Outcome done = list.isEmpty() ? new Completions.Outcome(List.of(), 0)
               : Completions.apply(c, list, now, memo);
           List<ClaimedJob> claimed = new ArrayList<>();
-          for (int i = 0; i < plan.size(); i++) {
+          for (int i : byBestPriority(c, plan)) {
             ClaimRequest step = plan.next(i);
             if (step == null) {
               continue;
