@@ -77,12 +77,7 @@ class MultiRunnerIT {
   void aRunnerKilledMidJobLosesNothing() throws Exception {
     try (RunnerProcesses runners = new RunnerProcesses(dir, SLEEP_QUEUE);
          SqliteJobStore store = openStore(runners.db())) {
-      runners.start(0);
-      runners.start(1);
-      runners.awaitUp(0, Duration.ofSeconds(90));
-      runners.awaitUp(1, Duration.ofSeconds(90));
-      awaitMembership(store, 2, Duration.ofSeconds(30));
-      Thread.sleep(2000);
+      startTwo(runners, store);
 
       int jobs = 400;
       StringBuilder body = new StringBuilder("{\"jobs\":[");
@@ -119,12 +114,7 @@ class MultiRunnerIT {
     String conf = SLEEP_QUEUE + "\nslotted.shutdown.grace = 1s\nslotted.queue-defaults.visibility-timeout = 60s";
     try (RunnerProcesses runners = new RunnerProcesses(dir, conf);
          SqliteJobStore store = openStore(runners.db())) {
-      runners.start(0);
-      runners.start(1);
-      runners.awaitUp(0, Duration.ofSeconds(90));
-      runners.awaitUp(1, Duration.ofSeconds(90));
-      awaitMembership(store, 2, Duration.ofSeconds(30));
-      Thread.sleep(2000);
+      startTwo(runners, store);
       StringBuilder body = new StringBuilder("{\"jobs\":[");
       for (int i = 0; i < 40; i++) {
         // Partition keys spread the jobs over both runners' partitions.
@@ -161,21 +151,11 @@ class MultiRunnerIT {
     String conf = SLEEP_QUEUE + "\nslotted.workers.capacity = 4";
     try (RunnerProcesses runners = new RunnerProcesses(dir, conf);
          SqliteJobStore store = openStore(runners.db())) {
-      runners.start(0);
-      runners.start(1);
-      runners.awaitUp(0, Duration.ofSeconds(90));
-      runners.awaitUp(1, Duration.ofSeconds(90));
-      awaitMembership(store, 2, Duration.ofSeconds(30));
-      Thread.sleep(2000);
+      startTwo(runners, store);
 
       int jobs = 600;
-      StringBuilder body = new StringBuilder("{\"jobs\":[");
-      for (int i = 0; i < jobs; i++) {
-        body.append(i == 0 ? "" : ",").append("{\"queue\":\"work\",\"partitionKey\":\"k" + i
-            + "\",\"payload\":{\"ms\":100}}");
-      }
-      body.append("]}");
-      assertThat(runners.post(0, "/api/v1/jobs/batch", body.toString()).statusCode()).isEqualTo(201);
+      assertThat(runners.post(0, "/api/v1/jobs/batch", keyedBatch("work", jobs, "{\"ms\":100}")).statusCode())
+          .isEqualTo(201);
       // Runner 1 claims ahead: 4 workers of 100 ms jobs need ~50 jobs until its next window.
       int buffered = awaitBuffered(store, "it-1", 20, Duration.ofSeconds(30));
       runners.kill(1); // SIGKILL with a full buffer
@@ -205,20 +185,10 @@ class MultiRunnerIT {
     String conf = "slotted.queues { limited { handler = sleep, concurrency = 2 } }";
     try (RunnerProcesses runners = new RunnerProcesses(dir, conf);
          SqliteJobStore store = openStore(runners.db())) {
-      runners.start(0);
-      runners.start(1);
-      runners.awaitUp(0, Duration.ofSeconds(90));
-      runners.awaitUp(1, Duration.ofSeconds(90));
-      awaitMembership(store, 2, Duration.ofSeconds(30));
-      Thread.sleep(2000);
+      startTwo(runners, store);
       int jobs = 500;
-      StringBuilder body = new StringBuilder("{\"jobs\":[");
-      for (int i = 0; i < jobs; i++) {
-        body.append(i == 0 ? "" : ",").append("{\"queue\":\"limited\",\"partitionKey\":\"k" + i
-            + "\",\"payload\":{\"ms\":20}}");
-      }
-      body.append("]}");
-      assertThat(runners.post(0, "/api/v1/jobs/batch", body.toString()).statusCode()).isEqualTo(201);
+      assertThat(runners.post(0, "/api/v1/jobs/batch", keyedBatch("limited", jobs, "{\"ms\":20}")).statusCode())
+          .isEqualTo(201);
       awaitFinished(store, jobs, Duration.ofSeconds(180));
       List<Job> all = allJobs(store);
       Map<String, List<Attempt>> byRunner = all.stream().flatMap(j -> j.attempts().stream())
@@ -266,6 +236,26 @@ class MultiRunnerIT {
   }
 
   // ---- helpers ----------------------------------------------------------------------------------
+
+  /** Starts runners 0 and 1 and waits until both have switched to a membership of two. */
+  private static void startTwo(RunnerProcesses runners, SqliteJobStore store) throws Exception {
+    runners.start(0);
+    runners.start(1);
+    runners.awaitUp(0, Duration.ofSeconds(90));
+    runners.awaitUp(1, Duration.ofSeconds(90));
+    awaitMembership(store, 2, Duration.ofSeconds(30));
+    Thread.sleep(2000);
+  }
+
+  /** A batch body of {@code n} jobs with partition keys k0..k(n-1), spread over every partition. */
+  private static String keyedBatch(String queue, int n, String payload) {
+    StringBuilder body = new StringBuilder("{\"jobs\":[");
+    for (int i = 0; i < n; i++) {
+      body.append(i == 0 ? "" : ",").append("{\"queue\":\"").append(queue).append("\",\"partitionKey\":\"k")
+          .append(i).append("\",\"payload\":").append(payload).append('}');
+    }
+    return body.append("]}").toString();
+  }
 
   static SqliteJobStore openStore(Path db) {
     return SqliteJobStore.open(SqliteStoreSettings.defaults(db));

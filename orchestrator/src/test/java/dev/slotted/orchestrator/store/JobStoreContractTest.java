@@ -411,19 +411,30 @@ public abstract class JobStoreContractTest {
 
   // ---- leases -------------------------------------------------------------------------------------
 
-  @Test
-  void notHeldNamesTheLeasesARunnerLostWithoutWriting() {
-    JobStore s = store();
+  /** Three claimed jobs at T0, the second cancelled at T0 + 1 s. */
+  private static List<ClaimedJob> threeClaimedOneCancelled(JobStore s) {
     for (int i = 0; i < 3; i++) {
       submit(s, NewJob.of("q", "{}"), T0);
     }
     List<ClaimedJob> c = claim(s, 3, T0);
     join(s.cancel(c.get(1).id(), T0.plusSeconds(1)));
-    List<Lease> held = List.of(
+    return c;
+  }
+
+  /** The runner's view of its leases: c0 held, c1 cancelled, c2 with a wrong token, one unknown job. */
+  private static List<Lease> heldAndLost(List<ClaimedJob> c) {
+    return List.of(
         new Lease(c.get(0).id(), c.get(0).leaseToken()),
         new Lease(c.get(1).id(), c.get(1).leaseToken()),
         new Lease(c.get(2).id(), "not-the-token"),
         new Lease("424242", "gone"));
+  }
+
+  @Test
+  void notHeldNamesTheLeasesARunnerLostWithoutWriting() {
+    JobStore s = store();
+    List<ClaimedJob> c = threeClaimedOneCancelled(s);
+    List<Lease> held = heldAndLost(c);
     assertThat(join(s.notHeld(RUNNER, held))).containsExactlyInAnyOrder(c.get(1).id(), c.get(2).id(), "424242");
     assertThat(join(s.notHeld("runner-b#1", List.of(held.get(0))))).containsExactly(c.get(0).id());
     assertThat(join(s.notHeld(RUNNER, List.of()))).isEmpty();
@@ -434,16 +445,8 @@ public abstract class JobStoreContractTest {
   @Test
   void renewExtendsHeldLeasesAndReportsTheLostOnes() {
     JobStore s = store();
-    for (int i = 0; i < 3; i++) {
-      submit(s, NewJob.of("q", "{}"), T0);
-    }
-    List<ClaimedJob> c = claim(s, 3, T0);
-    join(s.cancel(c.get(1).id(), T0.plusSeconds(1)));
-    List<Lease> held = List.of(
-        new Lease(c.get(0).id(), c.get(0).leaseToken()),
-        new Lease(c.get(1).id(), c.get(1).leaseToken()),
-        new Lease(c.get(2).id(), "not-the-token"),
-        new Lease("424242", "gone"));
+    List<ClaimedJob> c = threeClaimedOneCancelled(s);
+    List<Lease> held = heldAndLost(c);
     Instant renewAt = T0.plusSeconds(20);
     Set<String> lost = join(s.renewLeases(RUNNER, held, LEASE, renewAt));
     assertThat(lost).containsExactlyInAnyOrder(c.get(1).id(), c.get(2).id(), "424242");
