@@ -17,25 +17,25 @@ import java.util.Random;
 public final class RequestGen {
   private static final JsonNodeFactory F = JsonNodeFactory.instance;
   /** Odd strings every text field is tried with. */
-  static final List<String> NASTY = List.of("", " ", "\ud800", "\udc00x", "x\ud800y", "a\u0000b", "\u0000",
+  public static final List<String> NASTY = List.of("", " ", "\ud800", "\udc00x", "x\ud800y", "a\u0000b", "\u0000",
       "\ud83d\ude00", "?x", "\u202e\u0301", "\ufeff", "x".repeat(201), "\n\t\"'\\");
 
-  final Random rnd;
+  public final Random rnd;
   private long unique;
 
   public RequestGen(long seed) {
     this.rnd = new Random(seed);
   }
 
-  boolean chance(double p) {
+  public boolean chance(double p) {
     return rnd.nextDouble() < p;
   }
 
-  <T> T pick(List<T> values) {
+  public <T> T pick(List<T> values) {
     return values.get(rnd.nextInt(values.size()));
   }
 
-  String uniqueKey() {
+  public String uniqueKey() {
     return "k-" + (++unique) + "-" + rnd.nextInt(1000);
   }
 
@@ -53,7 +53,7 @@ public final class RequestGen {
     };
   }
 
-  String text() {
+  public String text() {
     if (chance(0.15)) {
       return pick(NASTY);
     }
@@ -66,7 +66,7 @@ public final class RequestGen {
   }
 
   /** A payload: any JSON value, small or (rarely) over the 2 KiB limit, sometimes with a lone surrogate. */
-  JsonNode payload(int depth) {
+  public JsonNode payload(int depth) {
     int kind = rnd.nextInt(depth > 2 ? 5 : 7);
     return switch (kind) {
       case 0 -> F.nullNode();
@@ -92,12 +92,12 @@ public final class RequestGen {
     };
   }
 
-  static final List<String> GOOD_DURATIONS = List.of("10s", "500ms", "5m", "1h", "2d", "PT1.5S", "PT0.001S", "PT10S");
-  static final List<String> BAD_DURATIONS = List.of("0s", "PT0.0001S", "PT9999999999999H", "PT2562047788015H",
+  public static final List<String> GOOD_DURATIONS = List.of("10s", "500ms", "5m", "1h", "2d", "PT1.5S", "PT0.001S", "PT10S");
+  public static final List<String> BAD_DURATIONS = List.of("0s", "PT0.0001S", "PT9999999999999H", "PT2562047788015H",
       "31d", "-5s", "PT-1S", "abc", "", "999999999999d", "P1Y", "PT0.0000000001S", "1.5s", "\ud800s");
-  static final List<String> GOOD_INSTANTS = List.of("2026-12-01T00:00:00Z", "2030-01-01T00:00:00.123+02:00",
+  public static final List<String> GOOD_INSTANTS = List.of("2026-12-01T00:00:00Z", "2030-01-01T00:00:00.123+02:00",
       "2000-01-01T00:00:00Z", "9999-12-31T23:59:59.999Z", "0000-01-01T00:00:00Z", "2026-11-22T03:00:00.5Z");
-  static final List<String> BAD_INSTANTS = List.of("+1000000000-01-01T00:00:00Z", "-1000000000-01-01T00:00:00Z",
+  public static final List<String> BAD_INSTANTS = List.of("+1000000000-01-01T00:00:00Z", "-1000000000-01-01T00:00:00Z",
       "+300000000-01-01T00:00:00Z", "-300000000-01-01T00:00:00Z", "+10000-01-01T00:00:00Z",
       "2026-01-01T00:00:00.0000001Z", "nope", "2026-13-01T00:00:00Z", "2026-01-01", "\ud800");
 
@@ -184,12 +184,12 @@ public final class RequestGen {
     return F.objectNode().set("jobs", jobs);
   }
 
-  static final List<String> GOOD_CRONS = List.of("0 3 * * *", "*/5 * * * *", "0 0 1 * 1", "0 0 */1 * 1", "@daily",
+  public static final List<String> GOOD_CRONS = List.of("0 3 * * *", "*/5 * * * *", "0 0 1 * 1", "0 0 */1 * 1", "@daily",
       "0 0 0 * * *", "0 12 * * 1-5");
-  static final List<String> BAD_CRONS = List.of("", "* * *", "61 * * * *", "0 0 30 2 *", "@never", "\ud800 * * * *",
+  public static final List<String> BAD_CRONS = List.of("", "* * *", "61 * * * *", "0 0 30 2 *", "@never", "\ud800 * * * *",
       "0 0 * * * * *", "a b c d e");
-  static final List<String> GOOD_ZONES = List.of("UTC", "Europe/Berlin", "Etc/GMT+5", "America/New_York");
-  static final List<String> BAD_ZONES = List.of("", "   ", "GMT+5", "+05:00", "Mars/Base", "\ud800", "utc");
+  public static final List<String> GOOD_ZONES = List.of("UTC", "Europe/Berlin", "Etc/GMT+5", "America/New_York");
+  public static final List<String> BAD_ZONES = List.of("", "   ", "GMT+5", "+05:00", "Mars/Base", "\ud800", "utc");
 
   /** A schedule body ({@code name} null: PUT, where the path names it). */
   ObjectNode schedule(String name) {
