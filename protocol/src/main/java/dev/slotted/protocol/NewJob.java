@@ -35,6 +35,11 @@ public record NewJob(
   public static final int MAX_KEY_LENGTH = 200;
   public static final int MAX_TAGS = 32;
   public static final int DEFAULT_MAX_ATTEMPTS = 5;
+  /**
+   * The longest timeout of one attempt. A worker arms a timer for it, and Pekko's scheduler refuses
+   * delays over about 248 days; 30 days is far beyond any real attempt and well inside that.
+   */
+  public static final Duration MAX_TIMEOUT = Duration.ofDays(30);
 
   public NewJob {
     tags = tags == null ? List.of() : List.copyOf(tags);
@@ -103,8 +108,11 @@ public record NewJob(
       errors.add(new FieldError(fieldPrefix + "maxAttempts",
           "must be between 1 and 1000, got " + maxAttempts));
     }
+    String payloadText = Text.problem(payload, true);
     int payloadBytes = payload.getBytes(StandardCharsets.UTF_8).length;
-    if (payloadBytes > maxPayloadBytes) {
+    if (payloadText != null) {
+      errors.add(new FieldError(fieldPrefix + "payload", payloadText));
+    } else if (payloadBytes > maxPayloadBytes) {
       errors.add(new FieldError(fieldPrefix + "payload",
           "is " + payloadBytes + " bytes, over the limit of " + maxPayloadBytes + " bytes"));
     }
@@ -122,6 +130,15 @@ public record NewJob(
     }
     if (timeout != null && (timeout.isNegative() || timeout.isZero())) {
       errors.add(new FieldError(fieldPrefix + "timeout", "must be positive, got " + timeout));
+    } else if (timeout != null && timeout.getNano() % 1_000_000 != 0) {
+      errors.add(new FieldError(fieldPrefix + "timeout",
+          "must be a whole number of milliseconds (at least 1ms), got " + timeout));
+    } else if (timeout != null && timeout.compareTo(MAX_TIMEOUT) > 0) {
+      errors.add(new FieldError(fieldPrefix + "timeout",
+          "must be at most " + MAX_TIMEOUT.toDays() + " days (" + MAX_TIMEOUT + "), got " + timeout));
+    }
+    if (runAt != null && Instants.problem(runAt) != null) {
+      errors.add(new FieldError(fieldPrefix + "runAt", Instants.problem(runAt) + ", got " + runAt));
     }
     return errors;
   }
@@ -139,7 +156,10 @@ public record NewJob(
     if (key == null) {
       return;
     }
-    if (key.isEmpty()) {
+    String text = Text.problem(key, false);
+    if (text != null) {
+      errors.add(new FieldError(field, text));
+    } else if (key.isEmpty()) {
       errors.add(new FieldError(field, "must not be empty"));
     } else if (key.length() > MAX_KEY_LENGTH) {
       errors.add(new FieldError(field, "at most 200 characters, got " + key.length()));
@@ -147,6 +167,7 @@ public record NewJob(
   }
 
   private static String abbreviate(String s) {
+    s = Text.printable(s);
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 

@@ -7,6 +7,7 @@ import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.RunnerRow;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
@@ -20,8 +21,23 @@ final class RunnerViews {
 
   private RunnerViews() {}
 
+  /**
+   * How long a runner whose lease expired stays in the table, shown with {@code alive=false} and no
+   * partitions (what it owned has moved to the live runners); after that it is left out. Its row
+   * stays in the store: membership, not this view, decides what happens to it.
+   */
+  static final Duration DEAD_SHOWN_FOR = Duration.ofMinutes(10);
+
   static CompletionStage<List<RunnerView>> fromStore(JobStore store, Clock clock) {
-    return store.runners(clock.instant()).thenApply(rows -> rows.stream().map(RunnerViews::view).toList());
+    Instant now = clock.instant();
+    return store.runners(now).thenApply(rows -> views(rows, now));
+  }
+
+  static List<RunnerView> views(List<RunnerRow> rows, Instant now) {
+    return rows.stream()
+        .filter(r -> r.alive() || !r.expiresAt().plus(DEAD_SHOWN_FOR).isBefore(now))
+        .map(RunnerViews::view)
+        .toList();
   }
 
   static RunnerView view(RunnerRow row) {
@@ -32,7 +48,9 @@ final class RunnerViews {
       s = JSON.createObjectNode();
     }
     List<Integer> partitions = new ArrayList<>();
-    s.path("partitions").forEach(p -> partitions.add(p.asInt()));
+    if (row.alive()) {
+      s.path("partitions").forEach(p -> partitions.add(p.asInt()));
+    }
     return new RunnerView(row.id(), s.path("index").asInt(), s.path("count").asInt(1), row.alive(),
         Duration.ofMillis(s.path("cycleMs").asLong()), Duration.ofMillis(s.path("windowStartMs").asLong()),
         Duration.ofMillis(s.path("windowEndMs").asLong()), partitions,

@@ -69,13 +69,31 @@ final class ApiClient {
   Response post(String path, String jsonBody) {
     return send(request(path)
         .header("Content-Type", "application/json")
-        .POST(jsonBody == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(jsonBody)));
+        .POST(jsonBody == null ? HttpRequest.BodyPublishers.noBody() : json(jsonBody)));
   }
 
   Response put(String path, String jsonBody) {
     return send(request(path)
         .header("Content-Type", "application/json")
-        .PUT(HttpRequest.BodyPublishers.ofString(jsonBody)));
+        .PUT(json(jsonBody)));
+  }
+
+  /**
+   * The body with every non-ASCII character written as a JSON {@code \\uXXXX} escape (outside
+   * string literals JSON is ASCII, so this changes no value). A lone surrogate then reaches the server,
+   * which refuses it, instead of turning into '?' in the UTF-8 encoder and being stored as that.
+   */
+  static HttpRequest.BodyPublisher json(String body) {
+    StringBuilder b = new StringBuilder(body.length());
+    for (int i = 0; i < body.length(); i++) {
+      char c = body.charAt(i);
+      if (c < 0x80) {
+        b.append(c);
+      } else {
+        b.append(String.format("\\u%04x", (int) c));
+      }
+    }
+    return HttpRequest.BodyPublishers.ofString(b.toString(), StandardCharsets.US_ASCII);
   }
 
   Response delete(String path) {

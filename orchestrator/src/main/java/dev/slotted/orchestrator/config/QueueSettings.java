@@ -54,6 +54,11 @@ public record QueueSettings(
     RetryPolicy retry = retryFrom(c.getConfig("retry"), path + ".retry");
     Duration vt = Settings.positive(c, "visibility-timeout", path);
     Duration timeout = Settings.positive(c, "timeout", path);
+    if (timeout.compareTo(NewJob.MAX_TIMEOUT) > 0 || timeout.getNano() % 1_000_000 != 0) {
+      // The queue's timeout fills every job that gives none, so it must pass the job's own rule.
+      throw new ConfigError(path + ".timeout", c.getValue("timeout").unwrapped(),
+          "must be whole milliseconds, at most " + NewJob.MAX_TIMEOUT.toDays() + " days");
+    }
     Delivery delivery;
     try {
       delivery = Delivery.parse(c.getString("delivery"));

@@ -112,6 +112,7 @@ public final class HttpApi {
     HttpApi api = new HttpApi(system, ctx);
     return Http.get(system)
         .newServerAt(ctx.settings().http().host(), ctx.settings().http().port())
+        .adaptSettings(s -> s.withParsingErrorHandler(ProblemParsingErrorHandler.class.getName()))
         .bind(api.route());
   }
 
@@ -329,6 +330,11 @@ public final class HttpApi {
     }
     if (node == null || node.isMissingNode()) {
       throw new ProblemException(Problem.malformedJson("the body is empty; expected a JSON object"));
+    }
+    // Before any route looks at it: no handler then meets (or echoes) a string it cannot store.
+    FieldError illFormed = Json.illFormedText(node);
+    if (illFormed != null) {
+      throw new ProblemException(Problem.validation(List.of(illFormed)));
     }
     return node;
   }

@@ -6,12 +6,12 @@ import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.protocol.Durations;
 import dev.slotted.protocol.FieldError;
+import dev.slotted.protocol.Instants;
 import dev.slotted.protocol.NewJob;
 import dev.slotted.protocol.RetryPolicy;
+import dev.slotted.protocol.Text;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -145,15 +145,10 @@ public final class JobRequests {
         return null;
       }
       try {
-        return Instant.parse(at.textValue());
-      } catch (DateTimeParseException e) {
-        try {
-          return OffsetDateTime.parse(at.textValue()).toInstant();
-        } catch (DateTimeParseException e2) {
-          errors.add(new FieldError(p + "runAt",
-              "'" + abbreviate(at.textValue()) + "' is not an ISO-8601 instant (e.g. 2026-11-22T03:00:00Z)"));
-          return null;
-        }
+        return Instants.parse(at.textValue());
+      } catch (IllegalArgumentException e) {
+        errors.add(new FieldError(p + "runAt", e.getMessage()));
+        return null;
       }
     }
     Duration d = durationField(n, p, "delay", errors);
@@ -164,7 +159,12 @@ public final class JobRequests {
       errors.add(new FieldError(p + "delay", "must not be negative, got " + d));
       return null;
     }
-    return now.plus(d);
+    Instant when = now.plus(d).truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
+    if (Instants.problem(when) != null) {
+      errors.add(new FieldError(p + "delay", "puts runAt at " + when + ", which " + Instants.problem(when)));
+      return null;
+    }
+    return when;
   }
 
   private RetryPolicy retry(JsonNode r, String field, List<FieldError> errors) {
@@ -339,6 +339,7 @@ public final class JobRequests {
   }
 
   private static String abbreviate(String s) {
+    s = Text.printable(s);
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 

@@ -12,10 +12,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.util.RawValue;
 import dev.slotted.orchestrator.store.QueueCounts;
 import dev.slotted.protocol.Attempt;
+import dev.slotted.protocol.FieldError;
 import dev.slotted.protocol.Job;
+import dev.slotted.protocol.Text;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.List;
 import java.util.function.Function;
 
@@ -48,6 +52,45 @@ public final class Json {
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The first string of a request body (a value or a field name, at any depth) that is not
+   * well-formed UTF-16, as an error naming its path ({@code payload.from}, {@code jobs[1].idempotencyKey});
+   * null when every string is well-formed. See {@link Text}: such a string could neither be stored
+   * faithfully nor echoed in a reply.
+   */
+  static FieldError illFormedText(JsonNode node) {
+    return illFormedText(node, "");
+  }
+
+  private static FieldError illFormedText(JsonNode node, String path) {
+    if (node.isTextual()) {
+      String problem = Text.problem(node.textValue(), true);
+      return problem == null ? null : new FieldError(path.isEmpty() ? "body" : path, problem);
+    }
+    if (node.isArray()) {
+      for (int i = 0; i < node.size(); i++) {
+        FieldError e = illFormedText(node.get(i), path + "[" + i + "]");
+        if (e != null) {
+          return e;
+        }
+      }
+    } else if (node.isObject()) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+        Map.Entry<String, JsonNode> f = it.next();
+        String field = (path.isEmpty() ? "" : path + ".") + Text.printable(f.getKey());
+        String problem = Text.problem(f.getKey(), true);
+        if (problem != null) {
+          return new FieldError(field, "field name " + problem);
+        }
+        FieldError e = illFormedText(f.getValue(), field);
+        if (e != null) {
+          return e;
+        }
+      }
+    }
+    return null;
   }
 
   /** A job with its attempts; the payload is embedded as the JSON it was submitted as. */

@@ -61,7 +61,8 @@ final class ScheduleJson {
   static ObjectNode job(JobTemplate job) {
     ObjectNode n = Json.MAPPER.createObjectNode();
     n.put("queue", job.queue());
-    n.putRawValue("payload", new RawValue(job.payload()));
+    // printable: a schedule stored before lone surrogates were refused (issue 9) still lists.
+    n.putRawValue("payload", new RawValue(dev.slotted.protocol.Text.printable(job.payload())));
     n.put("priority", job.priority());
     if (job.maxAttempts() == null) {
       n.putNull("maxAttempts");

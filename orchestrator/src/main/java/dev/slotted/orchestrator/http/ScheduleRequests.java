@@ -8,10 +8,10 @@ import dev.slotted.orchestrator.schedule.OverlapPolicy;
 import dev.slotted.orchestrator.schedule.ScheduleSpec;
 import dev.slotted.protocol.Durations;
 import dev.slotted.protocol.FieldError;
+import dev.slotted.protocol.Instants;
+import dev.slotted.protocol.Text;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -203,15 +203,10 @@ final class ScheduleRequests {
   /** An ISO-8601 instant ({@code Z} or an offset); null with an error when it is not one. */
   static Instant parseInstant(String text, String field, List<FieldError> errors) {
     try {
-      return Instant.parse(text);
-    } catch (DateTimeParseException e) {
-      try {
-        return OffsetDateTime.parse(text).toInstant();
-      } catch (DateTimeParseException e2) {
-        errors.add(new FieldError(field, "must be an ISO-8601 instant such as 2026-11-22T03:00:00Z, got '"
-            + abbreviate(text) + "'"));
-        return null;
-      }
+      return Instants.parse(text);
+    } catch (IllegalArgumentException e) {
+      errors.add(new FieldError(field, e.getMessage()));
+      return null;
     }
   }
 
@@ -251,6 +246,7 @@ final class ScheduleRequests {
   }
 
   static String abbreviate(String s) {
+    s = Text.printable(s);
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 

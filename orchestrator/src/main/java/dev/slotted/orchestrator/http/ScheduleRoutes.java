@@ -121,7 +121,7 @@ final class ScheduleRoutes {
     checkName(name);
     return schedules.trigger(name, ctx.store(), now()).thenApply(s -> {
       if (s.created()) {
-        ctx.metrics().scheduleFired(name);
+        ctx.metrics().scheduleJobCreated(name, s.job().queue());
         api.wake(Set.of(s.job().partition()));
       }
       return HttpApi.json(s.created() ? StatusCodes.CREATED : StatusCodes.OK, Json.job(s.job()));

@@ -107,6 +107,15 @@ public interface Metrics extends AutoCloseable {
   void scheduleFired(String schedule);
 
   /**
+   * A schedule's fire or trigger created a job on {@code queue}: the fire, and the job among the
+   * submitted ones ({@code slotted_jobs_submitted_total} counts every job created, whoever made it).
+   */
+  default void scheduleJobCreated(String schedule, String queue) {
+    scheduleFired(schedule);
+    jobsSubmitted(queue, 1);
+  }
+
+  /**
    * Exports a monotonic counter owned elsewhere, read at every scrape. {@code name} is the
    * Prometheus name ({@link #STORE_BUSY_RETRIES}, {@link #LEASE_REJECTIONS}, {@link
    * #WORKER_RESTARTS}, or another {@code slotted_..._total}). Several sources with one name are

@@ -170,7 +170,7 @@ public final class ScheduleFirer extends AbstractBehavior<ScheduleFirer.Command>
     for (FirePass.FireResult r : result.results()) {
       for (Submitted s : r.submitted()) {
         if (s.created()) {
-          metrics.scheduleFired(r.name());
+          metrics.scheduleJobCreated(r.name(), s.job().queue());
           partitions.add(s.job().partition());
         }
       }

@@ -3,7 +3,6 @@ package dev.slotted.orchestrator.schedule;
 import com.cronutils.model.time.ExecutionTime;
 import dev.slotted.protocol.FieldError;
 import dev.slotted.protocol.ValidationException;
-import java.time.DateTimeException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneId;
@@ -44,7 +43,7 @@ public record ScheduleSpec(
   private static final ZonedDateTime PROBE = ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC);
 
   public ScheduleSpec {
-    timezone = timezone == null || timezone.isBlank() ? DEFAULT_TIMEZONE : timezone;
+    timezone = timezone == null ? DEFAULT_TIMEZONE : timezone;
     misfire = misfire == null ? MisfirePolicy.FIRE_ONCE : misfire;
     overlap = overlap == null ? OverlapPolicy.ALLOW : overlap;
   }
@@ -118,11 +117,14 @@ public record ScheduleSpec(
     if (anchor != null && cron != null) {
       errors.add(new FieldError("anchor", "applies only to every schedules"));
     }
-    try {
-      ZoneId.of(timezone);
-    } catch (DateTimeException e) {
-      errors.add(new FieldError("timezone",
-          "unknown time zone '" + abbreviate(timezone) + "' (expected an IANA id such as Europe/Berlin)"));
+    if (timezone.isBlank()) {
+      errors.add(new FieldError("timezone", "must not be blank; leave it out for UTC"));
+    } else if (!ZoneId.getAvailableZoneIds().contains(timezone)) {
+      // Only IANA region ids: Java also reads offsets ("GMT+5", "+05:00"), but "GMT+5" there means
+      // UTC+5 while IANA's "Etc/GMT+5" means UTC-5; refusing offsets leaves no room for that mix-up.
+      errors.add(new FieldError("timezone", "unknown time zone '" + abbreviate(timezone)
+          + "' (expected an IANA id such as Europe/Berlin, UTC or Etc/GMT-5; offsets such as GMT+5"
+          + " or +05:00 are not accepted)"));
     }
     if (job == null) {
       errors.add(new FieldError("job", "is required"));
@@ -162,6 +164,7 @@ public record ScheduleSpec(
   }
 
   private static String abbreviate(String s) {
+    s = dev.slotted.protocol.Text.printable(s);
     return s.length() <= 80 ? s : s.substring(0, 77) + "...";
   }
 }

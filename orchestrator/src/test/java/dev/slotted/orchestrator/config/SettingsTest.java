@@ -73,4 +73,13 @@ class SettingsTest {
     assertThatThrownBy(() -> Settings.fromConfig(with("slotted.store.kind = mysql")))
         .hasMessageContaining("slotted.store.kind");
   }
+
+  @Test
+  void aQueueTimeoutMustPassTheJobTimeoutRule() {
+    // Issue 9: it fills every job that gives none, and such a job would be refused.
+    assertThatThrownBy(() -> Settings.fromConfig(with("slotted.queues.x { handler = noop, timeout = 31d }")))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("slotted.queues.x.timeout");
+    assertThatThrownBy(() -> Settings.fromConfig(with("slotted.queues.x { handler = noop, timeout = 100us }")))
+        .isInstanceOf(ConfigError.class).hasMessageContaining("slotted.queues.x.timeout");
+  }
 }

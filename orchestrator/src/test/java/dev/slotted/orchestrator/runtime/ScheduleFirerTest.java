@@ -41,10 +41,16 @@ class ScheduleFirerTest {
   private ActorTestKit kit;
   private Schedules schedules;
   private final List<String> counted = new CopyOnWriteArrayList<>();
+  private final List<String> submitted = new CopyOnWriteArrayList<>();
   private final Metrics metrics = new dev.slotted.orchestrator.metrics.NoopMetrics() {
     @Override
     public void scheduleFired(String schedule) {
       counted.add(schedule);
+    }
+
+    @Override
+    public void jobsSubmitted(String queue, int n) {
+      submitted.add(queue + ":" + n);
     }
   };
 
@@ -96,6 +102,7 @@ class ScheduleFirerTest {
     assertThat(jobs()).hasSizeGreaterThanOrEqualTo(2);
     assertThat(job(0).partition()).isEqualTo(partition);
     assertThat(counted).contains(name);
+    assertThat(submitted).as("a fired job is a submitted job (issue 9)").contains("ticks:1");
 
     // Closed: no more fires, however much is due.
     firer.tell(ScheduleFirer.WindowClosed.INSTANCE);

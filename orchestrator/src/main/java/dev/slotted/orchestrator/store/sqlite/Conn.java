@@ -24,16 +24,33 @@ final class Conn implements AutoCloseable {
     return jdbc;
   }
 
-  /** The cached statement for this SQL, with its parameters cleared. */
+  /**
+   * The cached statement for this SQL, reset: no parameters and no pending batch. The reset happens
+   * here, on every hand-out, because the previous user may have failed half-way through binding or
+   * batching (an exception between {@code addBatch} and {@code executeBatch} leaves rows queued that
+   * the next {@code executeBatch} would insert along with its own).
+   */
   PreparedStatement prepare(String sql) throws SQLException {
     PreparedStatement ps = statements.get(sql);
     if (ps == null) {
       ps = jdbc.prepareStatement(sql);
       statements.put(sql, ps);
     } else {
-      ps.clearParameters();
+      reset(ps);
     }
     return ps;
+  }
+
+  /** Resets every cached statement; the transaction helper calls it after a rollback. */
+  void resetAll() throws SQLException {
+    for (PreparedStatement ps : statements.values()) {
+      reset(ps);
+    }
+  }
+
+  private static void reset(PreparedStatement ps) throws SQLException {
+    ps.clearBatch();
+    ps.clearParameters();
   }
 
   /** Runs a statement without parameters through the statement cache (BEGIN, COMMIT, ...). */

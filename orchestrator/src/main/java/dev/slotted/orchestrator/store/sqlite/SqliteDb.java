@@ -169,6 +169,12 @@ final class SqliteDb implements AutoCloseable {
     } catch (SQLException rollback) {
       cause.addSuppressed(rollback);
     }
+    try {
+      // Nothing half-bound or half-batched survives a failed transaction (prepare resets too).
+      c.resetAll();
+    } catch (SQLException reset) {
+      cause.addSuppressed(reset);
+    }
   }
 
   /** How long opening the store keeps retrying SQLITE_BUSY. */
