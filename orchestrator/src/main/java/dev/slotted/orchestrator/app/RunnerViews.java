@@ -54,6 +54,7 @@ final class RunnerViews {
     return new RunnerView(row.id(), s.path("index").asInt(), s.path("count").asInt(1), row.alive(),
         Duration.ofMillis(s.path("cycleMs").asLong()), Duration.ofMillis(s.path("windowStartMs").asLong()),
         Duration.ofMillis(s.path("windowEndMs").asLong()), partitions,
-        s.path("lastSlotWorkMs").asLong(), s.path("overruns").asLong());
+        s.path("lastSlotWorkMs").asLong(), s.path("overruns").asLong(),
+        row.alive() ? s.path("buffered").asInt() : 0, row.alive() ? s.path("running").asInt() : 0);
   }
 }

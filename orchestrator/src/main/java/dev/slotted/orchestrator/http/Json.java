@@ -169,6 +169,8 @@ public final class Json {
     r.partitions().forEach(parts::add);
     n.put("lastSlotWorkMs", r.lastSlotWorkMs());
     n.put("overruns", r.overruns());
+    n.put("buffered", r.buffered());
+    n.put("running", r.running());
     return n;
   }
 

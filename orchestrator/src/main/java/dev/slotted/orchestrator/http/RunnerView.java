@@ -13,6 +13,8 @@ import java.util.List;
  * @param partitions the partitions this runner owns
  * @param lastSlotWorkMs how long the work of its last window took
  * @param overruns windows whose work ran past the window's end, since the runner started
+ * @param buffered claimed jobs waiting for a worker (claim-ahead)
+ * @param running attempts running on its workers
  */
 public record RunnerView(
     String id,
@@ -24,7 +26,9 @@ public record RunnerView(
     Duration windowEnd,
     List<Integer> partitions,
     long lastSlotWorkMs,
-    long overruns) {
+    long overruns,
+    int buffered,
+    int running) {
 
   public RunnerView {
     partitions = List.copyOf(partitions);

@@ -241,8 +241,9 @@ class CliTest {
 
     Run r = run("runners");
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).containsPattern("(?m)^ID\\s+SLOT\\s+ALIVE\\s+CYCLE\\s+WINDOW\\s+PARTITIONS\\s+LAST WORK\\s+OVERRUNS$")
-        .containsPattern("(?m)^host-a-17\\s+0/2\\s+yes\\s+1s\\s+20ms\\.\\.480ms\\s+0,2,4\\s+12ms\\s+3$");
+    assertThat(r.out())
+        .containsPattern("(?m)^ID\\s+SLOT\\s+ALIVE\\s+CYCLE\\s+WINDOW\\s+PARTITIONS\\s+LAST WORK\\s+OVERRUNS\\s+RUNNING\\s+BUFFERED$")
+        .containsPattern("(?m)^host-a-17\\s+0/2\\s+yes\\s+1s\\s+20ms\\.\\.480ms\\s+0,2,4\\s+12ms\\s+3\\s+7\\s+40$");
   }
 
   @Test

@@ -453,7 +453,7 @@ class HttpApiTest {
     assertThat(TestServer.json(r)).isEqualTo(Json.MAPPER.readTree("""
         {"items": [{"id": "host-a-17", "index": 0, "count": 2, "alive": true, "cycle": "PT1S",
                     "windowStart": "PT0.02S", "windowEnd": "PT0.48S", "partitions": [0, 2, 4],
-                    "lastSlotWorkMs": 12, "overruns": 3}]}"""));
+                    "lastSlotWorkMs": 12, "overruns": 3, "buffered": 40, "running": 7}]}"""));
   }
 
   @Test

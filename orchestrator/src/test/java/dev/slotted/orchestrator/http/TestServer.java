@@ -45,7 +45,7 @@ public final class TestServer implements AutoCloseable {
       """;
 
   public static final RunnerView RUNNER = new RunnerView("host-a-17", 0, 2, true, Duration.ofSeconds(1),
-      Duration.ofMillis(20), Duration.ofMillis(480), List.of(0, 2, 4), 12, 3);
+      Duration.ofMillis(20), Duration.ofMillis(480), List.of(0, 2, 4), 12, 3, 40, 7);
 
   public final ActorTestKit kit;
   public final JobStore store;

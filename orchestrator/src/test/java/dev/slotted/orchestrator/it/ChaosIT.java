@@ -164,11 +164,23 @@ class ChaosIT {
         }
       }
       long twice = executions.values().stream().filter(n -> n > 1).count();
+      // Where the busy retries happened, from every runner life's log.
+      Map<String, Long> busyOps = new java.util.TreeMap<>();
+      try (var logs = Files.list(dir)) {
+        for (Path log : logs.filter(f -> f.getFileName().toString().endsWith(".log")).toList()) {
+          java.util.regex.Matcher m = java.util.regex.Pattern.compile("SQLITE_BUSY in \\[([^\\]]+)\\]")
+              .matcher(Files.readString(log));
+          while (m.find()) {
+            busyOps.merge(m.group(1), 1L, Long::sum);
+          }
+        }
+      }
       System.out.printf("chaos: seed %d, %d s, %d faults %s; %d jobs accepted, all succeeded once;"
               + " %d interrupted attempts; redelivery p50 %d ms, p99 %d ms; stale completions refused %d"
-              + " (live runners); jobs run more than once %d; SQLITE_BUSY retries %d (live runners)%n",
+              + " (live runners); jobs run more than once %d; SQLITE_BUSY retries %d (live runners), by operation"
+              + " in all logs %s%n",
           seed, seconds, faults.size(), count(faults), accepted.size(), interrupted, pct(redelivery, 0.5),
-          pct(redelivery, 0.99), refused, twice, busy);
+          pct(redelivery, 0.99), refused, twice, busy, busyOps);
       assertThat(accepted.size()).as("jobs accepted during the chaos").isGreaterThan(100);
       assertThat(faults).isNotEmpty();
       // Target: a visibility timeout and two cycles; a noisy CI machine gets three more seconds.
