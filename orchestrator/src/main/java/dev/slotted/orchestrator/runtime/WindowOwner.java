@@ -122,6 +122,13 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     INSTANCE
   }
 
+  /** Subscribes again: a WorkerSupervisor restarted by its supervisor has forgotten its subscribers. */
+  private enum Resubscribe implements Command {
+    INSTANCE
+  }
+
+  static final Duration RESUBSCRIBE_EVERY = Duration.ofSeconds(5);
+
   /** How far ahead a runner whose window never closes (a lone runner) claims. */
   static final Duration LONE_HORIZON = Duration.ofMillis(50);
   /** The most completions one round writes. */
@@ -142,6 +149,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private final SlotWork slotWork;
   private final TimerScheduler<Command> timers;
   private final ActorRef<WorkerProtocol.Event> workerEvents;
+  private final ActorRef<WorkerProtocol.CapacityReport> capacityReports;
 
   private boolean open;
   private boolean endless;
@@ -221,7 +229,9 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     this.metrics = metrics;
     this.slotWork = slotWork;
     this.workerEvents = ctx.messageAdapter(WorkerProtocol.Event.class, FromWorker::new);
-    workers.tell(new WorkerProtocol.Subscribe(ctx.messageAdapter(WorkerProtocol.CapacityReport.class, Capacity::new)));
+    this.capacityReports = ctx.messageAdapter(WorkerProtocol.CapacityReport.class, Capacity::new);
+    workers.tell(new WorkerProtocol.Subscribe(capacityReports));
+    timers.startTimerWithFixedDelay(Resubscribe.INSTANCE, RESUBSCRIBE_EVERY);
   }
 
   @Override
@@ -236,6 +246,10 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
         .onMessage(WriteDone.class, d -> afterOp())
         .onMessage(RoundDone.class, this::onRoundDone)
         .onMessageEquals(Resume.INSTANCE, this::step)
+        .onMessageEquals(Resubscribe.INSTANCE, () -> {
+          workers.tell(new WorkerProtocol.Subscribe(capacityReports));
+          return this;
+        })
         .onMessageEquals(StopClaiming.INSTANCE, this::onStopClaiming)
         .onMessage(Flush.class, this::onFlush)
         .onMessageEquals(Release.INSTANCE, this::onRelease)

@@ -186,7 +186,9 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   // ---- orchestrator protocol
 
   private Behavior<Object> onSubscribe(Subscribe s) {
-    subscribers.add(s.subscriber());
+    if (!subscribers.contains(s.subscriber())) {
+      subscribers.add(s.subscriber());
+    }
     CapacityReport now = capacity.report(phase == Phase.RUNNING);
     s.subscriber().tell(now);
     return this;
