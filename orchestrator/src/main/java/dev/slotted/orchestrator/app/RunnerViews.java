@@ -36,6 +36,8 @@ final class RunnerViews {
     return new RunnerView(row.id(), s.path("index").asInt(), s.path("count").asInt(1), row.alive(),
         Duration.ofMillis(s.path("cycleMs").asLong()), Duration.ofMillis(s.path("windowStartMs").asLong()),
         Duration.ofMillis(s.path("windowEndMs").asLong()), partitions,
-        s.path("lastSlotWorkMs").asLong(), s.path("overruns").asLong());
+        s.path("lastSlotWorkMs").asLong(), s.path("overruns").asLong(),
+        s.has("clockOffsetMs") ? s.get("clockOffsetMs").asLong() : null,
+        s.has("clockUncertaintyMs") ? s.get("clockUncertaintyMs").asLong() : null);
   }
 }

@@ -126,6 +126,10 @@ public final class Json {
     r.partitions().forEach(parts::add);
     n.put("lastSlotWorkMs", r.lastSlotWorkMs());
     n.put("overruns", r.overruns());
+    if (r.clockOffsetMs() != null) {
+      n.put("clockOffsetMs", r.clockOffsetMs());
+      n.put("clockUncertaintyMs", r.clockUncertaintyMs());
+    }
     return n;
   }
 

@@ -13,6 +13,9 @@ import java.util.List;
  * @param partitions the partitions this runner owns
  * @param lastSlotWorkMs how long the work of its last window took
  * @param overruns windows whose work ran past the window's end, since the runner started
+ * @param clockOffsetMs how far the database's clock is ahead of this runner's (PostgreSQL; null on
+ *     SQLite), measured at its last heartbeat
+ * @param clockUncertaintyMs half the round trip of that measurement (null with the offset)
  */
 public record RunnerView(
     String id,
@@ -24,7 +27,15 @@ public record RunnerView(
     Duration windowEnd,
     List<Integer> partitions,
     long lastSlotWorkMs,
-    long overruns) {
+    long overruns,
+    Long clockOffsetMs,
+    Long clockUncertaintyMs) {
+
+  /** A runner with no measured clock offset (SQLite). */
+  public RunnerView(String id, int index, int count, boolean alive, Duration cycle, Duration windowStart,
+      Duration windowEnd, List<Integer> partitions, long lastSlotWorkMs, long overruns) {
+    this(id, index, count, alive, cycle, windowStart, windowEnd, partitions, lastSlotWorkMs, overruns, null, null);
+  }
 
   public RunnerView {
     partitions = List.copyOf(partitions);

@@ -45,7 +45,10 @@ final class PgReads {
       WHERE leader.runner_id = excluded.runner_id OR leader.expires_at <= ?""";
   private static final String LEADER = "SELECT runner_id FROM leader WHERE id = 1";
 
+  private static final String DB_MILLIS = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+
   private final PgDb db;
+  private volatile dev.slotted.orchestrator.store.ClockOffset clockOffset;
 
   PgReads(PgDb db) {
     this.db = db;
@@ -167,8 +170,30 @@ final class PgReads {
         ps.setString(5, statusJson);
         ps.executeUpdate();
       }
+      measureClock(c);
       return null;
     });
+  }
+
+  /** Cristian's algorithm: the database's time against the midpoint of one round trip. */
+  private void measureClock(java.sql.Connection c) throws java.sql.SQLException {
+    try (PreparedStatement ps = c.prepareStatement(DB_MILLIS)) {
+      long before = System.currentTimeMillis();
+      long t0 = System.nanoTime();
+      long dbMillis;
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        dbMillis = rs.getLong(1);
+      }
+      long rttMicros = (System.nanoTime() - t0) / 1000;
+      long mid = before + rttMicros / 2000;
+      clockOffset = new dev.slotted.orchestrator.store.ClockOffset(dbMillis - mid, (rttMicros + 1999) / 2000,
+          Instant.ofEpochMilli(mid));
+    }
+  }
+
+  java.util.Optional<dev.slotted.orchestrator.store.ClockOffset> clockOffset() {
+    return java.util.Optional.ofNullable(clockOffset);
   }
 
   CompletionStage<Void> deregister(String runnerId) {

@@ -428,6 +428,11 @@ public final class PostgresJobStore implements JobStore {
     return reads.tryLead(runnerId, ttl, now);
   }
 
+  @Override
+  public Optional<dev.slotted.orchestrator.store.ClockOffset> clockOffset() {
+    return reads.clockOffset();
+  }
+
   // ---- counters and lifecycle -------------------------------------------------------------------
 
   /** Serialization failures and deadlocks retried since start. */

@@ -172,6 +172,18 @@ class PostgresStoreLifecycleTest {
     }
   }
 
+  /** Cristian's measurement at each heartbeat: on one host the database's clock is ours. */
+  @Test
+  void aHeartbeatMeasuresTheDatabaseClockOffset() throws Exception {
+    try (PostgresJobStore s = PostgresJobStore.open(settings(TestPostgres.freshSchema("clock")))) {
+      assertThat(s.clockOffset()).isEmpty();
+      s.heartbeat("r-1", "{}", Duration.ofSeconds(5), Instant.now()).toCompletableFuture().get();
+      var offset = s.clockOffset().orElseThrow();
+      assertThat(offset.uncertaintyMs()).isBetween(0L, 1000L);
+      assertThat(Math.abs(offset.offsetMs())).isLessThanOrEqualTo(offset.uncertaintyMs() + 50);
+    }
+  }
+
   private static void sql(String schema, String sql) throws Exception {
     try (Connection c = DriverManager.getConnection(TestPostgres.url()); Statement st = c.createStatement()) {
       st.execute("SET search_path TO " + schema);
