@@ -28,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Three orchestrator processes on one PostgreSQL database, each with its own HTTP port and its own
  * local files (as on three hosts): one is SIGKILLed mid-run, another SIGSTOPped past its leases and
  * then resumed. Every job still succeeds exactly once, the paused runner's late completions are
- * refused (G2), and no two attempts of a job overlap.
+ * refused (G2), and no two attempts of a job overlap. Before the run, every runner's row in
+ * {@code /api/v1/runners} shows its measured offset to the database clock.
  */
 class PostgresMultiRunnerIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -54,6 +55,16 @@ class PostgresMultiRunnerIT {
       }
       awaitMembership(store, 3, Duration.ofSeconds(60));
       Thread.sleep(2000);
+      // Each runner measured its offset to the database clock (one host: near zero) and any
+      // runner's slot table shows every runner's.
+      JsonNode table = JSON.readTree(runners.get(0, "/api/v1/runners").body());
+      List<JsonNode> rows = new ArrayList<>();
+      table.path("items").forEach(rows::add);
+      assertThat(rows).as("slot table %s", table).hasSize(3).allSatisfy(r -> {
+        assertThat(r.has("clockOffsetMs")).as("clockOffsetMs in %s", r).isTrue();
+        assertThat(Math.abs(r.get("clockOffsetMs").asLong()))
+            .isLessThanOrEqualTo(r.get("clockUncertaintyMs").asLong() + 250);
+      });
 
       int jobs = 10_000;
       for (int b = 0; b < jobs / 500; b++) {
