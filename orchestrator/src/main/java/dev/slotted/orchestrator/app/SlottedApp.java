@@ -91,7 +91,11 @@ public final class SlottedApp implements AutoCloseable {
     ScheduleSettings scheduleSettings = ScheduleSettings.fromConfig(config);
     List<ScheduleSpec> declared = declaredSchedules(config, settings, scheduleSettings);
     // The journal's tables exist before the ActorSystem (and its persistence plugin) starts.
-    ScheduleJournal.ensureSchema(scheduleSettings.journalPath());
+    try {
+      ScheduleJournal.ensureSchema(scheduleSettings);
+    } catch (dev.slotted.orchestrator.store.StoreSettingsException e) {
+      throw new dev.slotted.orchestrator.config.ConfigError("invalid setting " + e.key() + ": " + e.getMessage(), e);
+    }
 
     metrics.declareQueues(settings.queues().keySet());
     long graceMs = settings.shutdownGrace().toMillis();
