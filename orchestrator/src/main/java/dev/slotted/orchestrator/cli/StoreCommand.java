@@ -23,7 +23,7 @@ public final class StoreCommand implements Runnable {
   /** {@code slotted store copy --from FILE --to URL}. */
   @Command(name = "copy", mixinStandardHelpOptions = true,
       description = {"Copies a SQLite store (every job with its attempts, the dead letters) into an empty PostgreSQL store,",
-          "then checks the counts. Stop the runners on the SQLite file first. The schedules' journal is not copied (see README)."})
+          "and the schedules' journal, then checks the counts. Stop the runners on the SQLite file first."})
   static final class Copy implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "FILE", description = "The SQLite store (data/slotted.db).")
     Path from;
@@ -34,6 +34,10 @@ public final class StoreCommand implements Runnable {
 
     @Option(names = "--user", defaultValue = "", description = "Database user, when not in the URL.")
     String user;
+
+    @Option(names = "--journal", paramLabel = "FILE",
+        description = "The schedules' journal (default: journal.db beside --from, when it exists).")
+    Path journal;
 
     @Option(names = "--schema", defaultValue = "slotted", description = "Target schema (default ${DEFAULT-VALUE}); must hold no jobs.")
     String schema;
@@ -46,9 +50,15 @@ public final class StoreCommand implements Runnable {
       String password = System.getenv().getOrDefault("SLOTTED_PG_PASSWORD", "");
       PostgresStoreSettings target = new PostgresStoreSettings(to, user, password, 2, schema, Duration.ofSeconds(30),
           16, 256 * 1024);
-      StoreCopy.Report r = StoreCopy.copy(from, target);
+      Path j = journal;
+      if (j == null) {
+        Path beside = from.toAbsolutePath().resolveSibling("journal.db");
+        j = java.nio.file.Files.isRegularFile(beside) ? beside : null;
+      }
+      StoreCopy.Report r = StoreCopy.copy(from, j, target);
       System.out.println("copied " + r.rows().get("jobs") + " jobs and " + r.rows().get("attempts")
-          + " archived attempts; counts checked: " + r.jobsByQueueAndState());
+          + " archived attempts" + (j == null ? " (no schedule journal)" : ", " + r.rows().get("event_journal")
+          + " schedule events from " + j) + "; counts checked: " + r.jobsByQueueAndState());
       return 0;
     }
   }

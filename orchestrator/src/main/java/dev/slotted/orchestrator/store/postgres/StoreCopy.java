@@ -26,11 +26,13 @@ import java.util.Properties;
  * rows. A target that holds any job is refused. At the end the counts by table, and by queue and
  * state, are compared between source and target; a difference rolls the copy back.
  *
- * <p>The schedules' journal is a separate SQLite file in both deployments (see README, Limits): it
- * is not part of this copy.
+ * <p>The schedules' journal, a second SQLite file beside the store, goes into the same PostgreSQL
+ * schema (pekko-persistence-jdbc's tables: events, tags, snapshots, with their ordering numbers),
+ * in the same transaction and under the same checks, when a journal file is given.
  */
 public final class StoreCopy {
   private static final List<String> TABLES = List.of("jobs", "attempts");
+  private static final List<String> JOURNAL_TABLES = List.of("event_journal", "event_tag", "snapshot");
   private static final String COUNTS = "SELECT queue, state, count(*) FROM jobs GROUP BY queue, state ORDER BY queue, state";
   private static final String REBUILD_STATS = "INSERT INTO queue_stats (queue, state, part, n)"
       + " SELECT queue, state, part, count(*) FROM jobs GROUP BY queue, state, part";
@@ -41,6 +43,11 @@ public final class StoreCopy {
   private StoreCopy() {}
 
   public static Report copy(Path sqliteFile, PostgresStoreSettings target) {
+    return copy(sqliteFile, null, target);
+  }
+
+  /** As {@link #copy(Path, PostgresStoreSettings)}, with the schedules' journal file (or null). */
+  public static Report copy(Path sqliteFile, Path journalFile, PostgresStoreSettings target) {
     if (!Files.isRegularFile(sqliteFile)) {
       throw new StoreException("no SQLite store at " + sqliteFile);
     }
@@ -55,6 +62,7 @@ public final class StoreCopy {
       }
       // Creates and migrates the target schema, with the source's partition count.
       PostgresJobStore.open(target.withPartitions(sourcePartitions)).close();
+      PostgresJournal.ensureSchema(target);
       try (Connection dst = connect(target)) {
         dst.setAutoCommit(false);
         try {
@@ -62,6 +70,9 @@ public final class StoreCopy {
           Map<String, Long> rows = new LinkedHashMap<>();
           for (String table : TABLES) {
             rows.put(table, copyTable(src, dst, table));
+          }
+          if (journalFile != null) {
+            copyJournal(journalFile, dst, rows);
           }
           try (Statement st = dst.createStatement()) {
             st.execute("DELETE FROM queue_stats");
@@ -91,6 +102,32 @@ public final class StoreCopy {
       }
     } catch (SQLException e) {
       throw new StoreException("store copy failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void copyJournal(Path journalFile, Connection dst, Map<String, Long> rows) throws SQLException {
+    if (!Files.isRegularFile(journalFile)) {
+      throw new StoreException("no schedule journal at " + journalFile);
+    }
+    try (Connection j = DriverManager.getConnection("jdbc:sqlite:" + journalFile.toAbsolutePath() + "?open_mode=1")) {
+      for (String table : JOURNAL_TABLES) {
+        long n = count(dst, table);
+        if (n > 0) {
+          throw new StoreException("the target is not empty: its " + table + " table holds " + n + " rows");
+        }
+      }
+      for (String table : JOURNAL_TABLES) {
+        long copied = copyTable(j, dst, table);
+        if (copied != count(j, table) || copied != count(dst, table)) {
+          throw new StoreException("copy check failed: " + table + " has " + count(j, table) + " rows in the source, "
+              + count(dst, table) + " in the target");
+        }
+        rows.put(table, copied);
+      }
+      try (Statement st = dst.createStatement()) {
+        st.execute("SELECT setval(pg_get_serial_sequence('event_journal', 'ordering'),"
+            + " greatest((SELECT max(ordering) FROM event_journal), 1))");
+      }
     }
   }
 
@@ -137,6 +174,9 @@ public final class StoreCopy {
         while (rs.next()) {
           for (int i = 1; i <= columns.size(); i++) {
             Object v = rs.getObject(i);
+            if (v != null && columns.get(i - 1).equalsIgnoreCase("deleted") && v instanceof Number num) {
+              v = num.intValue() != 0; // SQLite keeps the journal's BOOLEAN as 0/1
+            }
             if (v == null) {
               ins.setNull(i, java.sql.Types.NULL);
             } else {

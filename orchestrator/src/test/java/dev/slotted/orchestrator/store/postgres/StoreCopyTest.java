@@ -110,6 +110,47 @@ class StoreCopyTest {
         .isInstanceOf(StoreException.class).hasMessageContaining("not empty");
   }
 
+  /** The schedules' journal (events, tags, snapshots) goes along, ordering numbers and payload bytes kept. */
+  @Test
+  void theSchedulesJournalIsCopiedIntoTheSameSchema() throws Exception {
+    Path file = dir.resolve("slotted.db");
+    Path journal = dir.resolve("journal.db");
+    SqliteJobStore.open(SqliteStoreSettings.defaults(file)).close();
+    dev.slotted.orchestrator.schedule.ScheduleJournal.ensureSchema(journal);
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + journal)) {
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("INSERT INTO event_journal (ordering, persistence_id, sequence_number, deleted, writer,"
+            + " write_timestamp, event_ser_id, event_ser_manifest, event_payload) VALUES"
+            + " (7, 'schedule|a', 1, 0, 'w', 1, 33, 'Created', x'7b2261223a317d'),"
+            + " (9, 'schedule|a', 2, 0, 'w', 2, 33, 'Paused', x'7b7d')");
+        st.execute("INSERT INTO event_tag (event_id, tag) VALUES (7, 'schedule')");
+        st.execute("INSERT INTO snapshot (persistence_id, sequence_number, created, snapshot_ser_id,"
+            + " snapshot_ser_manifest, snapshot_payload) VALUES ('schedule|a', 2, 3, 33, 'S', x'00ff')");
+      }
+    }
+    PostgresStoreSettings target = PostgresStoreSettings.defaults(TestPostgres.url(), TestPostgres.freshSchema("copyj"));
+    StoreCopy.Report report = StoreCopy.copy(file, journal, target);
+    assertThat(report.rows()).containsEntry("event_journal", 2L).containsEntry("event_tag", 1L)
+        .containsEntry("snapshot", 1L);
+    try (java.sql.Connection c = PostgresJournal.connect(target); java.sql.Statement st = c.createStatement()) {
+      try (java.sql.ResultSet rs = st.executeQuery(
+          "SELECT ordering, sequence_number, deleted, event_payload FROM event_journal ORDER BY ordering")) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getLong(1)).isEqualTo(7);
+        assertThat(rs.getBoolean(3)).isFalse();
+        assertThat(new String(rs.getBytes(4), java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("{\"a\":1}");
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getLong(1)).isEqualTo(9);
+      }
+      st.execute("INSERT INTO event_journal (persistence_id, sequence_number, writer, event_ser_id, event_ser_manifest,"
+          + " event_payload) VALUES ('schedule|b', 1, 'w', 33, 'Created', '\\x00')");
+      try (java.sql.ResultSet rs = st.executeQuery("SELECT max(ordering) FROM event_journal")) {
+        rs.next();
+        assertThat(rs.getLong(1)).as("new events continue after the copied ordering").isGreaterThan(9);
+      }
+    }
+  }
+
   private static List<Job> pages(JobStore s, JobQuery first) {
     List<Job> out = new ArrayList<>();
     JobQuery q = first;
