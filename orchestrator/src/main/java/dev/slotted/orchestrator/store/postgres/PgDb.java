@@ -35,6 +35,9 @@ final class PgDb implements AutoCloseable {
     T run(Connection c) throws SQLException;
   }
 
+  /** Serializes orchestrators creating the schema at once. */
+  private static final long SCHEMA_LOCK = 0x536c6f74745363L;
+
   private final PostgresStoreSettings settings;
   private final Executor executor;
   private final AtomicLong busyRetries = new AtomicLong();
@@ -86,9 +89,13 @@ final class PgDb implements AutoCloseable {
       }
       p.setProperty("connectTimeout", "5");
       try (Connection c = DriverManager.getConnection(s.url(), p)) {
-        c.setAutoCommit(true);
+        // CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent one (both may find it
+        // missing, one then fails on the catalog's unique index): serialize under a lock.
+        c.setAutoCommit(false);
         try (Statement st = c.createStatement()) {
+          st.execute("SELECT pg_advisory_xact_lock(" + SCHEMA_LOCK + ")");
           st.execute("CREATE SCHEMA IF NOT EXISTS " + s.schema());
+          c.commit();
         }
         if (attempt > 1) {
           LOG.info("PostgreSQL at [{}] answered after [{}] tries", redact(s.url()), attempt);
