@@ -55,6 +55,8 @@ final class RunnerViews {
         Duration.ofMillis(s.path("cycleMs").asLong()), Duration.ofMillis(s.path("windowStartMs").asLong()),
         Duration.ofMillis(s.path("windowEndMs").asLong()), partitions,
         s.path("lastSlotWorkMs").asLong(), s.path("overruns").asLong(),
-        row.alive() ? s.path("buffered").asInt() : 0, row.alive() ? s.path("running").asInt() : 0);
+        row.alive() ? s.path("buffered").asInt() : 0, row.alive() ? s.path("running").asInt() : 0,
+        s.has("clockOffsetMs") ? s.get("clockOffsetMs").asLong() : null,
+        s.has("clockUncertaintyMs") ? s.get("clockUncertaintyMs").asLong() : null);
   }
 }

@@ -17,8 +17,6 @@ import dev.slotted.orchestrator.schedule.ScheduleSpec;
 import dev.slotted.orchestrator.schedule.ScheduleState;
 import dev.slotted.orchestrator.schedule.Schedules;
 import dev.slotted.orchestrator.store.JobStore;
-import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
-import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
 import dev.slotted.worker.handler.HandlerRegistry;
 import dev.slotted.worker.process.OrphanReaper;
 import dev.slotted.worker.process.PidRegistry;
@@ -86,7 +84,7 @@ public final class SlottedApp implements AutoCloseable {
   /** As {@link #start(Config)}, with metrics already initialised. */
   public static SlottedApp start(Config config, Metrics metrics) {
     Settings settings = Settings.fromConfig(config);
-    SqliteStoreSettings storeSettings = SqliteStoreSettings.fromConfig(config);
+    StoreFactory storeFactory = StoreFactory.fromConfig(config, settings.storeKind());
     WorkerSettings workerSettings = WorkerSettings.fromConfig(config);
     PidRegistry pids = PidRegistry.open(Path.of(config.getString("slotted.workers.pid-dir")));
     HandlerRegistry handlers = HandlerRegistry.fromConfig(config, pids);
@@ -94,7 +92,11 @@ public final class SlottedApp implements AutoCloseable {
     ScheduleSettings scheduleSettings = ScheduleSettings.fromConfig(config);
     List<ScheduleSpec> declared = declaredSchedules(config, settings, scheduleSettings);
     // The journal's tables exist before the ActorSystem (and its persistence plugin) starts.
-    ScheduleJournal.ensureSchema(scheduleSettings.journalPath());
+    try {
+      ScheduleJournal.ensureSchema(scheduleSettings);
+    } catch (dev.slotted.orchestrator.store.StoreSettingsException e) {
+      throw new dev.slotted.orchestrator.config.ConfigError("invalid setting " + e.key() + ": " + e.getMessage(), e);
+    }
 
     metrics.declareQueues(settings.queues().keySet());
     long graceMs = settings.shutdownGrace().toMillis();
@@ -108,7 +110,7 @@ public final class SlottedApp implements AutoCloseable {
     try {
       PekkoManagement.get(system.classicSystem()).start().toCompletableFuture().join();
       Executor jdbc = system.dispatchers().lookup(DispatcherSelector.fromConfig("slotted.store.dispatcher"));
-      store = new SqliteJobStore(storeSettings, jdbc);
+      store = storeFactory.open(jdbc);
       readiness.storeReady();
       metrics.registerCounterSource(Metrics.STORE_BUSY_RETRIES, store::busyRetries);
       metrics.registerCounterSource(Metrics.LEASE_REJECTIONS, store::leaseRejections);
@@ -166,7 +168,7 @@ public final class SlottedApp implements AutoCloseable {
         return java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance());
       });
       LOG.info("Slotted runner [{}] serving on http://{}:{} (store {}, {} queues: {})", runnerId,
-          binding.localAddress().getHostString(), binding.localAddress().getPort(), storeSettings.path(),
+          binding.localAddress().getHostString(), binding.localAddress().getPort(), storeFactory.describe(),
           settings.queues().size(), settings.queues().keySet());
       return new SlottedApp(system, store, binding, runnerId);
     } catch (RuntimeException e) {

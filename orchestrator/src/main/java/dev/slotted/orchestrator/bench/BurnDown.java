@@ -2,6 +2,7 @@ package dev.slotted.orchestrator.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.slotted.orchestrator.store.BenchAccess;
 import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.QueueCounts;
 import dev.slotted.orchestrator.store.RunnerRow;
@@ -22,7 +23,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
+import java.util.Set;
 
 /**
  * {@code slotted bench}: a burn-down of jobs drained by real runner processes on one SQLite file
@@ -131,30 +132,47 @@ public final class BurnDown {
   static final Duration WARM_UP = Duration.ofSeconds(5);
 
   private final Options options;
-  private final Function<Path, JobStore> openStore;
+  private final Target target;
   private final Clock clock = Clock.systemUTC();
   private final List<Process> processes = new ArrayList<>();
 
   /** @param openStore opens the job store on a database file (in this process) */
-  public BurnDown(Options options, Function<Path, JobStore> openStore) {
+  /**
+   * The store the runners share: how this process opens it, reads its figures, and points a
+   * runner at it. The store implementations hold the SQL; this class touches no JDBC.
+   */
+  public interface Target {
+    /** Opens (creating and migrating) the store in {@code dir} or on its server. */
+    JobStore open(Path dir);
+
+    BenchAccess access(Path dir);
+
+    /** Lines inside a runner's {@code slotted { }} block that point it at this store. */
+    String runnerConf(Path dir);
+
+    /** Removes what a run left on a server (nothing for a file in the run's directory). */
+    default void cleanUp() throws Exception {}
+  }
+
+  public BurnDown(Options options, Target target) {
     this.options = options;
-    this.openStore = openStore;
+    this.target = target;
   }
 
   public Result run() throws Exception {
     Files.createDirectories(options.dir());
-    Path db = options.dir().resolve("slotted.db");
+    Path db = options.dir();
     int port = freePort();
     // One store for the whole run, opened (and the file created and migrated) before any runner
     // starts: opening writes, and a write of this process while the runners work would be a
     // writer outside TDMA, counted as their busy retries. From here on it only reads.
-    try (JobStore store = openStore.apply(db)) {
+    try (JobStore store = target.open(db); BenchAccess access = target.access(db)) {
       boolean burnDown = options.rate() <= 0;
       double submitRate = burnDown ? submitAll(store) : 0;
       startRunners(db, port);
       long startupBusy = awaitAllPublished(store);
       if (burnDown) {
-        releaseHeld(db);
+        access.releaseHeld(clock.instant());
         // The release is this process's one write while the runners work: let a runner that met
         // it count its retries before the steady state starts.
         Thread.sleep(2 * 1000 + 200);
@@ -165,9 +183,10 @@ public final class BurnDown {
       awaitFinished(store);
       // Let every runner publish its counters once more after the last job.
       Thread.sleep(2500);
-      return collect(store, submitRate, startupBusy);
+      return collect(store, access, submitRate, startupBusy);
     } finally {
       stopRunners();
+      target.cleanUp();
     }
   }
 
@@ -184,28 +203,6 @@ public final class BurnDown {
       store.submitBatch(jobs, clock.instant()).toCompletableFuture().get();
     }
     return options.jobs() / ((System.nanoTime() - start) / 1e9);
-  }
-
-  /**
-   * Makes every held job due now, in one statement (the scheduled jobs become ready at their
-   * partition's next claim). Retried on SQLITE_BUSY: it is not a runner's write.
-   */
-  private void releaseHeld(Path db) throws Exception {
-    String url = "jdbc:sqlite:" + db.toAbsolutePath();
-    for (int attempt = 0; ; attempt++) {
-      try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
-           java.sql.PreparedStatement ps = c.prepareStatement(
-               "UPDATE jobs SET visible_at = ?1, run_at = ?1 WHERE state = 'scheduled'")) {
-        ps.setLong(1, clock.millis());
-        ps.executeUpdate();
-        return;
-      } catch (java.sql.SQLException e) {
-        if (attempt >= 50 || !String.valueOf(e.getMessage()).contains("SQLITE_BUSY")) {
-          throw e;
-        }
-        Thread.sleep(20);
-      }
-    }
   }
 
   private double submitThroughApi(int port) throws Exception {
@@ -278,7 +275,7 @@ public final class BurnDown {
       Files.writeString(conf, String.join("\n",
           "slotted {",
           "  node-id = \"bench-" + i + "\"",
-          "  store.sqlite.path = " + JSON.writeValueAsString(db.toString()),
+          target.runnerConf(db),
           "  partitions = " + options.partitions(),
           "  tdma.enabled = " + options.tdma(),
           // Static membership: every runner knows its slot from the first cycle. Dynamic membership
@@ -367,51 +364,39 @@ public final class BurnDown {
   }
 
   /**
-   * The figures come straight from the database file with one read-only query: paging 100k jobs
-   * through the API would take longer than the drain. It reads the SQLite schema of V001 (the
-   * latest attempt on the job row, earlier ones in {@code attempts}).
+   * The figures come straight from the store with one query ({@link BenchAccess#jobTimes}):
+   * paging 100k jobs through the API would take longer than the drain.
    */
-  private Result collect(JobStore store, double submitRate, long startupBusy) throws Exception {
+  private Result collect(JobStore store, BenchAccess access, double submitRate, long startupBusy) throws Exception {
     List<Long> delays = new ArrayList<>(options.jobs());
     long firstStart = Long.MAX_VALUE;
     long lastEnd = Long.MIN_VALUE;
     long succeeded = 0;
     long duplicates = 0;
-    String url = "jdbc:sqlite:" + options.dir().resolve("slotted.db").toAbsolutePath() + "?open_mode=1";
-    try (java.sql.Connection c = java.sql.DriverManager.getConnection(url);
-         java.sql.Statement st = c.createStatement();
-         java.sql.ResultSet rs = st.executeQuery("""
-             SELECT j.state, j.attempt_no, j.run_at, j.att_started_at, j.att_ended_at,
-                    (SELECT min(a.started_at) FROM attempts a WHERE a.job_id = j.id) AS first_started
-             FROM jobs j WHERE j.queue IN ('noop', 'sleep') ORDER BY j.run_at""")) {
-      // With --rate, the jobs of the first WARM_UP seconds are a warm-up (JIT compilation of the
-      // runner's hot paths, connection set-up) and stay out of the delay percentiles; every job
-      // still counts for lost and duplicates.
-      long measuredFrom = Long.MIN_VALUE;
-      while (rs.next()) {
-        if ("succeeded".equals(rs.getString(1))) {
-          succeeded++;
-        }
-        int attempts = rs.getInt(2);
-        duplicates += Math.max(0, attempts - 1);
-        long started = rs.getLong(4);
-        if (rs.wasNull()) {
-          continue;
-        }
-        long first = rs.getLong(6);
-        long firstAttempt = rs.wasNull() ? started : Math.min(first, started);
-        long due = rs.getLong(3);
-        if (measuredFrom == Long.MIN_VALUE) {
-          measuredFrom = options.rate() > 0 ? due + WARM_UP.toMillis() : due;
-        }
-        if (due >= measuredFrom) {
-          delays.add((firstAttempt - due) * 1_000_000L);
-        }
-        firstStart = Math.min(firstStart, firstAttempt);
-        long ended = rs.getLong(5);
-        if (!rs.wasNull()) {
-          lastEnd = Math.max(lastEnd, ended);
-        }
+    // With --rate, the jobs of the first WARM_UP seconds are a warm-up (JIT compilation of the
+    // runner's hot paths, connection set-up) and stay out of the delay percentiles; every job
+    // still counts for lost and duplicates.
+    long measuredFrom = Long.MIN_VALUE;
+    for (BenchAccess.JobTimes j : access.jobTimes(Set.of("noop", "sleep"))) {
+      if ("succeeded".equals(j.state())) {
+        succeeded++;
+      }
+      duplicates += Math.max(0, j.attemptNo() - 1);
+      if (j.startedAt() == null) {
+        continue;
+      }
+      long started = j.startedAt();
+      long firstAttempt = j.firstArchivedStart() == null ? started : Math.min(j.firstArchivedStart(), started);
+      long due = j.runAt();
+      if (measuredFrom == Long.MIN_VALUE) {
+        measuredFrom = options.rate() > 0 ? due + WARM_UP.toMillis() : due;
+      }
+      if (due >= measuredFrom) {
+        delays.add((firstAttempt - due) * 1_000_000L);
+      }
+      firstStart = Math.min(firstStart, firstAttempt);
+      if (j.endedAt() != null) {
+        lastEnd = Math.max(lastEnd, j.endedAt());
       }
     }
     long busy = busyRetries(store.runners(clock.instant()).toCompletableFuture().get()) - startupBusy;

@@ -3,7 +3,14 @@ package dev.slotted.orchestrator.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.slotted.orchestrator.bench.BurnDown;
+import dev.slotted.orchestrator.store.BenchAccess;
+import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.StoreBench;
+import dev.slotted.orchestrator.store.postgres.PostgresBenchAccess;
+import dev.slotted.orchestrator.store.postgres.PostgresJobStore;
+import dev.slotted.orchestrator.store.postgres.PostgresStoreSettings;
+import dev.slotted.orchestrator.store.postgres.RawSkipLockedLoop;
+import dev.slotted.orchestrator.store.sqlite.SqliteBenchAccess;
 import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
 import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
 import java.nio.file.Files;
@@ -72,6 +79,18 @@ public final class BenchCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print a JSON object.")
   boolean json;
 
+  @Option(names = "--store-kind", defaultValue = "sqlite",
+      description = "sqlite (a fresh file, the default) or postgres (a fresh schema on --pg-url; also runs the raw FOR UPDATE SKIP LOCKED claim+ack loop on the same server and reports rawSkipLockedPerSecond).")
+  String storeKind;
+
+  @Option(names = "--pg-url", defaultValue = "${env:SLOTTED_PG_URL}",
+      description = "With --store-kind postgres: JDBC URL with user and password, e.g. jdbc:postgresql://127.0.0.1:5432/slotted?user=slotted&password=... (default: $SLOTTED_PG_URL).")
+  String pgUrl;
+
+  @Option(names = "--raw-connections", defaultValue = "4",
+      description = "With --store-kind postgres: connections of the raw loop (default ${DEFAULT-VALUE}, batch 100).")
+  int rawConnections;
+
   @Option(names = "--store",
       description = "Instead: the store microbenchmark (claim+complete at batch 1, 10, 100; submit at 1, 100, 1000), in this process.")
   boolean store;
@@ -103,9 +122,29 @@ public final class BenchCommand implements Callable<Integer> {
     Path d = dir != null ? dir : Files.createTempDirectory("slotted-bench-");
     BurnDown.Options options = new BurnDown.Options(jobs, workers, runners, !mode.continuous, d, rate,
         Duration.ofSeconds(timeoutSeconds), partitions, dynamic, sleepMs, claimAhead);
-    BurnDown.Result result = new BurnDown(options,
-        path -> SqliteJobStore.open(SqliteStoreSettings.defaults(path).withPartitions(partitions))).run();
-    Map<String, Object> m = result.asMap();
+    BurnDown.Result result;
+    Map<String, Object> m;
+    if (storeKind.equals("postgres")) {
+      if (pgUrl == null || !pgUrl.startsWith("jdbc:postgresql://")) {
+        throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+            "--store-kind postgres needs --pg-url jdbc:postgresql://... (or SLOTTED_PG_URL)");
+      }
+      String schema = "bench_" + Long.toString(System.currentTimeMillis(), 36);
+      PostgresStoreSettings pg = PostgresStoreSettings.defaults(pgUrl, schema).withPartitions(partitions);
+      result = new BurnDown(options, postgres(pg)).run();
+      m = new java.util.LinkedHashMap<>(result.asMap());
+      m.put("store", "postgres");
+      PostgresStoreSettings raw = PostgresStoreSettings.defaults(pgUrl, schema + "_raw");
+      m.put("rawSkipLockedPerSecond", Math.round(RawSkipLockedLoop.drain(raw, jobs, 100, rawConnections)));
+      m.put("rawConnections", rawConnections);
+      new PostgresBenchAccess(raw).dropSchema();
+    } else if (storeKind.equals("sqlite")) {
+      result = new BurnDown(options, sqlite(partitions)).run();
+      m = result.asMap();
+    } else {
+      throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+          "--store-kind must be sqlite or postgres, got " + storeKind);
+    }
     if (json) {
       System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(m));
     } else {
@@ -113,5 +152,51 @@ public final class BenchCommand implements Callable<Integer> {
       System.out.println("dir                   " + d);
     }
     return result.lost() == 0 && result.duplicates() == 0 ? 0 : 1;
+  }
+
+  /** A fresh SQLite file in the run's directory. */
+  static BurnDown.Target sqlite(int partitions) {
+    return new BurnDown.Target() {
+      @Override
+      public JobStore open(Path dir) {
+        return SqliteJobStore.open(SqliteStoreSettings.defaults(dir.resolve("slotted.db")).withPartitions(partitions));
+      }
+
+      @Override
+      public BenchAccess access(Path dir) {
+        return new SqliteBenchAccess(dir.resolve("slotted.db"));
+      }
+
+      @Override
+      public String runnerConf(Path dir) {
+        return "  store.sqlite.path = \"" + dir.resolve("slotted.db").toString().replace("\\", "\\\\") + "\"";
+      }
+    };
+  }
+
+  /** A fresh schema on a PostgreSQL server, dropped after the run. */
+  static BurnDown.Target postgres(PostgresStoreSettings pg) {
+    return new BurnDown.Target() {
+      @Override
+      public JobStore open(Path dir) {
+        return PostgresJobStore.open(pg);
+      }
+
+      @Override
+      public BenchAccess access(Path dir) {
+        return new PostgresBenchAccess(pg);
+      }
+
+      @Override
+      public String runnerConf(Path dir) {
+        return "  store.kind = postgres\n  store.postgres { url = \"" + pg.url() + "\", user = \"\", password = \"\", schema = "
+            + pg.schema() + " }";
+      }
+
+      @Override
+      public void cleanUp() throws Exception {
+        new PostgresBenchAccess(pg).dropSchema();
+      }
+    };
   }
 }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         QueuesCommand.class,
         RunnersCommand.class,
         ScheduleCommand.class,
+        StoreCommand.class,
         CommandLine.HelpCommand.class})
 public final class SlottedCommand implements Runnable {
 

@@ -57,9 +57,8 @@ public record Settings(
         throw new ConfigError("slotted.node-id", nodeId, "must match [A-Za-z0-9][A-Za-z0-9._-]{0,63}");
       }
       String storeKind = c.getString("store.kind");
-      if (!storeKind.equals("sqlite")) {
-        throw new ConfigError("slotted.store.kind", storeKind,
-            "only sqlite is available in this version (postgres is planned)");
+      if (!storeKind.equals("sqlite") && !storeKind.equals("postgres")) {
+        throw new ConfigError("slotted.store.kind", storeKind, "expected sqlite or postgres");
       }
       int partitions = intIn(c, "partitions", "slotted", 1, 4096);
 

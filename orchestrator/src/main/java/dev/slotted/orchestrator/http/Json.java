@@ -171,6 +171,10 @@ public final class Json {
     n.put("overruns", r.overruns());
     n.put("buffered", r.buffered());
     n.put("running", r.running());
+    if (r.clockOffsetMs() != null) {
+      n.put("clockOffsetMs", r.clockOffsetMs());
+      n.put("clockUncertaintyMs", r.clockUncertaintyMs());
+    }
     return n;
   }
 

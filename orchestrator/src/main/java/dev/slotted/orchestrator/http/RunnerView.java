@@ -15,6 +15,9 @@ import java.util.List;
  * @param overruns windows whose work ran past the window's end, since the runner started
  * @param buffered claimed jobs waiting for a worker (claim-ahead)
  * @param running attempts running on its workers
+ * @param clockOffsetMs how far the database's clock is ahead of this runner's (PostgreSQL; null on
+ *     SQLite), measured at its last heartbeat
+ * @param clockUncertaintyMs half the round trip of that measurement (null with the offset)
  */
 public record RunnerView(
     String id,
@@ -28,7 +31,16 @@ public record RunnerView(
     long lastSlotWorkMs,
     long overruns,
     int buffered,
-    int running) {
+    int running,
+    Long clockOffsetMs,
+    Long clockUncertaintyMs) {
+
+  /** A runner with no measured clock offset (SQLite). */
+  public RunnerView(String id, int index, int count, boolean alive, Duration cycle, Duration windowStart,
+      Duration windowEnd, List<Integer> partitions, long lastSlotWorkMs, long overruns, int buffered, int running) {
+    this(id, index, count, alive, cycle, windowStart, windowEnd, partitions, lastSlotWorkMs, overruns, buffered,
+        running, null, null);
+  }
 
   public RunnerView {
     partitions = List.copyOf(partitions);

@@ -313,6 +313,10 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
           n.put("capacity", w.capacity());
           n.put("busyRetries", deps.store().busyRetries());
           n.put("leaseRejections", deps.store().leaseRejections());
+          deps.store().clockOffset().ifPresent(o -> {
+            n.put("clockOffsetMs", o.offsetMs());
+            n.put("clockUncertaintyMs", o.uncertaintyMs());
+          });
           return n.toString();
         });
   }

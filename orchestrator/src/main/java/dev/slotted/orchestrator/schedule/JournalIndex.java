@@ -64,24 +64,46 @@ public final class JournalIndex implements AutoCloseable {
     }
   }
 
+  /** On PostgreSQL: the range above is a collation-dependent comparison there, LIKE is not. */
+  private static final String VERSIONS_PG = "SELECT persistence_id, MAX(sequence_number) FROM event_journal"
+      + " WHERE persistence_id LIKE 'schedule|%' GROUP BY persistence_id";
+
   private final Connection connection;
   private final ExecutorService thread;
+  private final boolean postgres;
 
-  private JournalIndex(Connection connection, ExecutorService thread) {
+  private JournalIndex(Connection connection, ExecutorService thread, boolean postgres) {
     this.connection = connection;
     this.thread = thread;
+    this.postgres = postgres;
+  }
+
+  /** Opens the journal of these settings: the SQLite file, or the PostgreSQL schema. */
+  public static JournalIndex open(ScheduleSettings settings) {
+    if (settings.journalPostgres() == null) {
+      return open(settings.journalPath());
+    }
+    try {
+      Connection c = dev.slotted.orchestrator.store.postgres.PostgresJournal.connect(settings.journalPostgres());
+      return new JournalIndex(c, thread(), true);
+    } catch (SQLException e) {
+      throw new IllegalStateException("cannot open the schedule journal in PostgreSQL: " + e.getMessage(), e);
+    }
+  }
+
+  private static ExecutorService thread() {
+    return Executors.newSingleThreadExecutor(r -> {
+      Thread th = new Thread(r, "slotted-schedule-journal");
+      th.setDaemon(true);
+      return th;
+    });
   }
 
   /** Opens the journal (whose schema must exist: {@link ScheduleJournal#ensureSchema}). */
   public static JournalIndex open(Path file) {
     try {
       Connection c = DriverManager.getConnection(ScheduleJournal.jdbcUrl(file));
-      ExecutorService t = Executors.newSingleThreadExecutor(r -> {
-        Thread th = new Thread(r, "slotted-schedule-journal");
-        th.setDaemon(true);
-        return th;
-      });
-      return new JournalIndex(c, t);
+      return new JournalIndex(c, thread(), false);
     } catch (SQLException e) {
       throw new IllegalStateException("cannot open the schedule journal " + file + ": " + e.getMessage(), e);
     }
@@ -91,7 +113,7 @@ public final class JournalIndex implements AutoCloseable {
   public CompletionStage<Map<String, Long>> versions() {
     return CompletableFuture.supplyAsync(() -> {
       Map<String, Long> out = new TreeMap<>();
-      try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(VERSIONS)) {
+      try (Statement st = connection.createStatement(); ResultSet rs = st.executeQuery(postgres ? VERSIONS_PG : VERSIONS)) {
         while (rs.next()) {
           ScheduleEntity.nameOf(rs.getString(1)).ifPresent(name -> {
             try {
@@ -137,8 +159,17 @@ public final class JournalIndex implements AutoCloseable {
       String name, long expected, BooleanSupplier mayWrite, Supplier<CompletionStage<T>> action) {
     return CompletableFuture.supplyAsync(() -> {
       try (Statement st = connection.createStatement()) {
-        st.execute("BEGIN IMMEDIATE");
+        if (postgres) {
+          connection.setAutoCommit(false);
+        } else {
+          st.execute("BEGIN IMMEDIATE");
+        }
         try {
+          if (postgres) {
+            // The journal's appends (ROW EXCLUSIVE) wait for this lock as they wait for SQLite's
+            // write lock: the same fence, on the table instead of the file.
+            st.execute("LOCK TABLE event_journal IN EXCLUSIVE MODE");
+          }
           long actual = readVersion(name);
           if (actual != expected) {
             throw new StaleException(name, expected, actual);
@@ -149,7 +180,12 @@ public final class JournalIndex implements AutoCloseable {
           return await(action.get());
         } finally {
           // Nothing was written: commit and rollback both just release the lock.
-          st.execute("ROLLBACK");
+          if (postgres) {
+            connection.rollback();
+            connection.setAutoCommit(true);
+          } else {
+            st.execute("ROLLBACK");
+          }
         }
       } catch (SQLException e) {
         throw new CompletionException(e);

@@ -58,7 +58,9 @@ public final class ScheduleJournal {
    * settings are seen.
    */
   public static Config configure(Config config) {
-    Config c = config.withValue(URL_KEY, ConfigValueFactory.fromAnyRef(jdbcUrl(journalPath(config))));
+    dev.slotted.orchestrator.store.postgres.PostgresStoreSettings pg = postgres(config);
+    Config c = pg == null ? config.withValue(URL_KEY, ConfigValueFactory.fromAnyRef(jdbcUrl(journalPath(config))))
+        : configurePostgres(config, pg);
     // Keys of other libraries are set here rather than in our reference.conf: the fat jar
     // concatenates every module's reference.conf, and a library's own default that comes later
     // in the file would win (e.g. pekko.persistence.journal.plugin = "").
@@ -66,6 +68,47 @@ public final class ScheduleJournal {
       c = c.withValue(e.getKey(), ConfigValueFactory.fromAnyRef(e.getValue()));
     }
     return c;
+  }
+
+  /**
+   * With {@code slotted.store.kind = postgres}, the job store's PostgreSQL settings: the journal
+   * then lives in the same database and schema (pekko-persistence-jdbc's PostgreSQL schema), so
+   * every orchestrator sees every schedule. Null for the SQLite file.
+   */
+  public static dev.slotted.orchestrator.store.postgres.PostgresStoreSettings postgres(Config config) {
+    if (!config.getString("slotted.store.kind").equals("postgres")) {
+      return null;
+    }
+    return dev.slotted.orchestrator.store.postgres.PostgresStoreSettings.fromConfig(config);
+  }
+
+  private static Config configurePostgres(Config config, dev.slotted.orchestrator.store.postgres.PostgresStoreSettings pg) {
+    String db = "pekko-persistence-jdbc.shared-databases." + DATABASE;
+    Config c = config
+        .withValue(db + ".profile", ConfigValueFactory.fromAnyRef("slick.jdbc.PostgresProfile$"))
+        .withValue(db + ".db.url", ConfigValueFactory.fromAnyRef(
+            dev.slotted.orchestrator.store.postgres.PostgresJournal.url(pg)))
+        .withValue(db + ".db.driver", ConfigValueFactory.fromAnyRef("org.postgresql.Driver"))
+        // A server, unlike the file: a few connections, recycled as Hikari does by default.
+        .withValue(db + ".db.numThreads", ConfigValueFactory.fromAnyRef(2))
+        .withValue(db + ".db.maxConnections", ConfigValueFactory.fromAnyRef(2))
+        .withValue(db + ".db.maxLifetime", ConfigValueFactory.fromAnyRef(1_800_000));
+    if (!pg.user().isEmpty()) {
+      c = c.withValue(db + ".db.user", ConfigValueFactory.fromAnyRef(pg.user()));
+    }
+    if (!pg.password().isEmpty()) {
+      c = c.withValue(db + ".db.password", ConfigValueFactory.fromAnyRef(pg.password()));
+    }
+    return c;
+  }
+
+  /** Creates the journal's tables when absent: in the SQLite file, or in the PostgreSQL schema. */
+  public static void ensureSchema(ScheduleSettings settings) {
+    if (settings.journalPostgres() != null) {
+      dev.slotted.orchestrator.store.postgres.PostgresJournal.ensureSchema(settings.journalPostgres());
+    } else {
+      ensureSchema(settings.journalPath());
+    }
   }
 
   private static final Map<String, Object> PLUGIN_SETTINGS = Map.of(

@@ -7,13 +7,21 @@ import java.time.Duration;
 /**
  * The {@code slotted.schedules} settings, read once at start.
  *
- * @param journalPath the SQLite file of the schedules' event journal
+ * @param journalPath the SQLite file of the schedules' event journal (unused with {@code journalPostgres})
  * @param maxCatchUp the most missed fire times a catch-up schedule fires after an outage
  * @param misfireThreshold a fire time later than this is missed; within it, it fires however late
  * @param maxPayloadBytes {@code slotted.limits.max-payload}, for the job template's payload
+ * @param journalPostgres with {@code slotted.store.kind = postgres}: the journal lives in the job
+ *     store's database and schema; null for the SQLite file
  */
 public record ScheduleSettings(
-    Path journalPath, int maxCatchUp, Duration misfireThreshold, int maxPayloadBytes) {
+    Path journalPath, int maxCatchUp, Duration misfireThreshold, int maxPayloadBytes,
+    dev.slotted.orchestrator.store.postgres.PostgresStoreSettings journalPostgres) {
+
+  /** A journal in a SQLite file. */
+  public ScheduleSettings(Path journalPath, int maxCatchUp, Duration misfireThreshold, int maxPayloadBytes) {
+    this(journalPath, maxCatchUp, misfireThreshold, maxPayloadBytes, null);
+  }
 
   public ScheduleSettings {
     if (maxCatchUp < 1) {
@@ -37,6 +45,7 @@ public record ScheduleSettings(
         ScheduleJournal.journalPath(config),
         s.getInt("max-catch-up"),
         s.getDuration("misfire-threshold"),
-        config.getInt("slotted.limits.max-payload"));
+        config.getInt("slotted.limits.max-payload"),
+        ScheduleJournal.postgres(config));
   }
 }

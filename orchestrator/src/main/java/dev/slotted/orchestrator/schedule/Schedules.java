@@ -85,7 +85,7 @@ public final class Schedules implements AutoCloseable {
    * ScheduleJournal#configure} and whose journal schema exists.
    */
   public static Schedules start(ActorSystem<?> system, ScheduleSettings scheduleSettings, Settings settings, Clock clock) {
-    JournalIndex index = JournalIndex.open(scheduleSettings.journalPath());
+    JournalIndex index = JournalIndex.open(scheduleSettings);
     ActorRef<ScheduleEntities.Command> entities =
         system.systemActorOf(ScheduleEntities.create(scheduleSettings, clock), "schedule-entities", Props.empty());
     return new Schedules(entities, system.scheduler(), index, scheduleSettings, settings);

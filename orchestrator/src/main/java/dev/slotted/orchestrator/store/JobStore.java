@@ -192,6 +192,14 @@ public interface JobStore extends AutoCloseable {
    */
   CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now);
 
+  /**
+   * The latest measured offset of the database's clock from this host's (taken at each {@link
+   * #heartbeat}), for stores on a server; empty for an embedded store, which has no clock of its own.
+   */
+  default Optional<ClockOffset> clockOffset() {
+    return Optional.empty();
+  }
+
   // ---- counters --------------------------------------------------------------------------------
 
   /** SQLITE_BUSY (or serialization) retries since start: {@code slotted_store_busy_retries_total}. */

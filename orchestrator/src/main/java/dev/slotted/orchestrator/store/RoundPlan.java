@@ -82,6 +82,35 @@ public final class RoundPlan {
         step.now(), step.dueBefore());
   }
 
+  /** The best ready priority a step could take, or null when it has nothing ready. */
+  @FunctionalInterface
+  public interface Probe {
+    Integer bestPriority(ClaimRequest step) throws java.sql.SQLException;
+  }
+
+  /**
+   * The steps in the order of the best ready priority each could take (steps with nothing ready
+   * left out), ties in plan order: when the round's total or a queue's cap cannot take every due
+   * job, the highest priorities win across partitions, not the first partitions.
+   */
+  public List<Integer> byBestPriority(Probe probe) throws java.sql.SQLException {
+    List<Integer> order = new ArrayList<>(size());
+    Map<Integer, Integer> best = new HashMap<>();
+    for (int i = 0; i < size(); i++) {
+      ClaimRequest step = next(i);
+      if (step == null) {
+        continue;
+      }
+      Integer p = probe.bestPriority(step);
+      if (p != null) {
+        best.put(i, p);
+        order.add(i);
+      }
+    }
+    order.sort(java.util.Comparator.comparingInt(i -> -best.get(i)));
+    return order;
+  }
+
   /** Step {@code i} took these jobs. */
   public void took(int i, List<ClaimedJob> jobs) {
     int n = jobs.size();

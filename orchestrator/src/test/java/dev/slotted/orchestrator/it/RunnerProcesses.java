@@ -25,6 +25,7 @@ final class RunnerProcesses implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
   private final HttpClient http = HttpClient.newHttpClient();
+  private java.util.function.IntFunction<String> perRunnerConf = i -> "";
 
   RunnerProcesses(Path dir, String extraConf) {
     this.dir = dir;
@@ -34,6 +35,20 @@ final class RunnerProcesses implements AutoCloseable {
 
   Path db() {
     return db;
+  }
+
+  /** Configuration for runner i alone, appended after the shared one (e.g. a journal of its own). */
+  RunnerProcesses perRunner(java.util.function.IntFunction<String> conf) {
+    this.perRunnerConf = conf;
+    return this;
+  }
+
+  /** Sends a signal (STOP, CONT) to runner i. */
+  void signal(int i, String name) throws Exception {
+    Process p = new ProcessBuilder("kill", "-" + name, Long.toString(processes.get(i).pid())).inheritIO().start();
+    if (p.waitFor() != 0) {
+      throw new IllegalStateException("kill -" + name + " failed");
+    }
   }
 
   static String jar() {
@@ -62,6 +77,7 @@ final class RunnerProcesses implements AutoCloseable {
         "}",
         "pekko.management.http.port = 0",
         extraConf,
+        perRunnerConf.apply(i),
         ""));
     String java = ProcessHandle.current().info().command().orElse("java");
     Process p = new ProcessBuilder(java, "-Xmx256m", "-jar", jar(), "serve", "-c", conf.toString())

@@ -18,11 +18,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Reading jobs and attempts out of rows, and the columns that encode a retry policy. */
-final class JobRows {
+/**
+ * Reading jobs and attempts out of rows, and the columns that encode a retry policy. The row codec
+ * ({@link #COLUMNS}, {@link #read}, the retry columns) is shared with the PostgreSQL store, whose
+ * tables have the same columns.
+ */
+public final class JobRows {
   private JobRows() {}
 
-  static final String COLUMNS = "id, queue, state, payload, priority, max_attempts, attempt_count,"
+  public static final String COLUMNS = "id, queue, state, payload, priority, max_attempts, attempt_count,"
       + " idempotency_key, partition_key, part, tags, timeout_ms, run_at, created_at, finished_at,"
       + " att_started_at, att_runner, att_worker, att_ended_at, att_outcome, att_error, att_exit_code,"
       + " att_log_tail, attempt_no";
@@ -38,9 +42,9 @@ final class JobRows {
    * A jobs row read with {@link #COLUMNS}, before the archived attempts are attached. {@code
    * latest} is the attempt kept on the row (running, or the one that ended the job), or null.
    */
-  record Row(Job job, Attempt latest) {}
+  public record Row(Job job, Attempt latest) {}
 
-  static Row read(ResultSet rs) throws SQLException {
+  public static Row read(ResultSet rs) throws SQLException {
     long timeoutMs = rs.getLong(12);
     Duration timeout = rs.wasNull() ? null : Duration.ofMillis(timeoutMs);
     long finished = rs.getLong(15);
@@ -77,7 +81,7 @@ final class JobRows {
     return new Row(job, latest);
   }
 
-  static Job withAttempts(Row row, List<Attempt> archived) {
+  public static Job withAttempts(Row row, List<Attempt> archived) {
     List<Attempt> all = new ArrayList<>(archived);
     if (row.latest() != null) {
       all.add(row.latest());
@@ -139,7 +143,7 @@ final class JobRows {
   }
 
   /** Reads an attempts row selected as job_id, number, runner, worker, started_at, ended_at, ... */
-  private static Attempt readAttempt(ResultSet rs) throws SQLException {
+  public static Attempt readAttempt(ResultSet rs) throws SQLException {
     int exit = rs.getInt(9);
     Integer exitCode = rs.wasNull() ? null : exit;
     return new Attempt(rs.getInt(2), rs.getString(3), rs.getString(4),
@@ -149,7 +153,7 @@ final class JobRows {
 
   // ---- retry policy columns: retry_policy, retry_initial_ms, retry_multiplier, retry_max_ms, retry_jitter
 
-  static void bindRetry(PreparedStatement ps, int first, RetryPolicy policy) throws SQLException {
+  public static void bindRetry(PreparedStatement ps, int first, RetryPolicy policy) throws SQLException {
     if (policy instanceof RetryPolicy.Exponential e) {
       ps.setString(first, "exponential");
       ps.setLong(first + 1, e.initial().toMillis());
@@ -172,7 +176,7 @@ final class JobRows {
   }
 
   /** Reads the five retry columns starting at {@code first}. */
-  static RetryPolicy readRetry(ResultSet rs, int first) throws SQLException {
+  public static RetryPolicy readRetry(ResultSet rs, int first) throws SQLException {
     String kind = rs.getString(first);
     return switch (kind) {
       case "exponential" -> new RetryPolicy.Exponential(

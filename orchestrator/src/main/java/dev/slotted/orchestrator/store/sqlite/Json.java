@@ -9,10 +9,10 @@ import java.util.List;
  * SQLite's {@code json_each} (so one prepared statement takes a list of any length) and the tags
  * column. Payloads are never parsed: they are stored as the text the caller validated.
  */
-final class Json {
+public final class Json {
   private Json() {}
 
-  static String quote(String s) {
+  public static String quote(String s) {
     StringBuilder b = new StringBuilder(s.length() + 2).append('"');
     for (int i = 0; i < s.length(); i++) {
       char ch = s.charAt(i);
@@ -34,7 +34,7 @@ final class Json {
     return b.append('"').toString();
   }
 
-  static String strings(Collection<String> values) {
+  public static String strings(Collection<String> values) {
     StringBuilder b = new StringBuilder("[");
     for (String v : values) {
       if (b.length() > 1) {
@@ -45,7 +45,7 @@ final class Json {
     return b.append(']').toString();
   }
 
-  static String longs(Collection<Long> values) {
+  public static String longs(Collection<Long> values) {
     StringBuilder b = new StringBuilder("[");
     for (Long v : values) {
       if (b.length() > 1) {
@@ -60,7 +60,7 @@ final class Json {
    * Parses an array of strings as {@link #strings} writes it (the tags column). Tags match a
    * pattern without quotes or backslashes, so no unescaping is needed; anything else is a bug.
    */
-  static List<String> parseStrings(String json) {
+  public static List<String> parseStrings(String json) {
     if (json == null) {
       return List.of();
     }

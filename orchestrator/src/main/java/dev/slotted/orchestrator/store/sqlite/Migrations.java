@@ -40,12 +40,13 @@ import org.slf4j.LoggerFactory;
  * IMMEDIATE} (so two processes starting on a fresh file at once serialize cleanly under the store's
  * own busy retry), and Flyway would add a dependency whose SQLite support is tied to its version.
  */
-final class Migrations {
+public final class Migrations {
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
   static final String LOCATION = "db/migration";
   private static final Pattern FILE = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");
 
-  record Migration(int version, String description, String sql, String checksum) {}
+  /** One migration file: its version, description, text and SHA-256 checksum. */
+  public record Migration(int version, String description, String sql, String checksum) {}
 
   private static final String CREATE_TABLE = """
       CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -59,14 +60,22 @@ final class Migrations {
 
   /** Every migration on the classpath, ordered by version. */
   static List<Migration> load(ClassLoader loader) {
+    return load(loader, LOCATION);
+  }
+
+  /**
+   * Every migration in {@code location} on the classpath, ordered by version: the one loader both
+   * stores use (the PostgreSQL store reads {@code db/postgres}).
+   */
+  public static List<Migration> load(ClassLoader loader, String location) {
     Map<Integer, Migration> byVersion = new TreeMap<>();
     try {
-      Enumeration<URL> roots = loader.getResources(LOCATION);
+      Enumeration<URL> roots = loader.getResources(location);
       for (URL root : Collections.list(roots)) {
         for (Map.Entry<String, String> file : list(root).entrySet()) {
           Matcher m = FILE.matcher(file.getKey());
           if (!m.matches()) {
-            throw new StoreException("unexpected file in " + LOCATION + ": " + file.getKey()
+            throw new StoreException("unexpected file in " + location + ": " + file.getKey()
                 + " (expected V<version>__<description>.sql)");
           }
           int version = Integer.parseInt(m.group(1));
@@ -79,10 +88,10 @@ final class Migrations {
         }
       }
     } catch (IOException | URISyntaxException e) {
-      throw new StoreException("cannot read the migrations in " + LOCATION + ": " + e.getMessage(), e);
+      throw new StoreException("cannot read the migrations in " + location + ": " + e.getMessage(), e);
     }
     if (byVersion.isEmpty()) {
-      throw new StoreException("no migrations found in " + LOCATION + " on the classpath");
+      throw new StoreException("no migrations found in " + location + " on the classpath");
     }
     return List.copyOf(byVersion.values());
   }

@@ -286,28 +286,6 @@ public final class SqliteJobStore implements JobStore {
 
   private record Round(Completions.Outcome done, List<ClaimedJob> claimed) {}
 
-  /**
-   * The steps of a round in the order of the best ready priority each could take (steps with
-   * nothing ready left out), ties in plan order: when the round's total or a queue's cap cannot
-   * take every due job, the highest priorities win across partitions, not the first partitions.
-   */
-  private static List<Integer> byBestPriority(Conn c, RoundPlan plan) throws java.sql.SQLException {
-    List<Integer> order = new ArrayList<>(plan.size());
-    Map<Integer, Integer> best = new java.util.HashMap<>();
-    for (int i = 0; i < plan.size(); i++) {
-      ClaimRequest step = plan.next(i);
-      if (step == null) {
-        continue;
-      }
-      Integer p = Leases.bestPriority(c, step, step.queues().isEmpty() ? null : Json.strings(step.queues()));
-      if (p != null) {
-        best.put(i, p);
-        order.add(i);
-      }
-    }
-    order.sort(java.util.Comparator.comparingInt(i -> -best.get(i)));
-    return order;
-  }
 
   @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
@@ -330,11 +308,14 @@ public final class SqliteJobStore implements JobStore {
     List<Completion> list = List.copyOf(completions);
     String op = list.isEmpty() ? "claim" : plan.size() == 0 ? "complete" : "complete+claim";
     return db.write(op, c -> {
+          // The plan is sized step by step inside the transaction: a busy retry starts a fresh one.
+          RoundPlan fresh = new RoundPlan(claims, queueCaps, total);
           Completions.Outcome done = list.isEmpty() ? new Completions.Outcome(List.of(), 0)
               : Completions.apply(c, list, now, memo);
           List<ClaimedJob> claimed = new ArrayList<>();
-          for (int i : byBestPriority(c, plan)) {
-            ClaimRequest step = plan.next(i);
+          for (int i : fresh.byBestPriority(step -> Leases.bestPriority(c, step,
+              step.queues().isEmpty() ? null : Json.strings(step.queues())))) {
+            ClaimRequest step = fresh.next(i);
             if (step == null) {
               continue;
             }
@@ -342,7 +323,7 @@ public final class SqliteJobStore implements JobStore {
             String queuesJson = step.queues().isEmpty() ? null : Json.strings(step.queues());
             String tagsJson = step.workerTags().isEmpty() ? null : Json.strings(step.workerTags());
             List<ClaimedJob> jobs = Leases.claim(c, step, sql, queuesJson, tagsJson, memo);
-            plan.took(i, jobs);
+            fresh.took(i, jobs);
             claimed.addAll(jobs);
           }
           return new Round(done, claimed);
