@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.slotted.orchestrator.store.JobQuery;
+import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Page;
 import dev.slotted.orchestrator.store.QueueCounts;
 import dev.slotted.orchestrator.store.RunnerRow;
@@ -272,7 +273,7 @@ class MultiRunnerIT {
     return sum;
   }
 
-  private static void awaitMembership(SqliteJobStore store, int n, Duration timeout) throws Exception {
+  static void awaitMembership(JobStore store, int n, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       List<RunnerRow> rows = store.runners(Instant.now()).toCompletableFuture().get();
@@ -286,7 +287,7 @@ class MultiRunnerIT {
     throw new AssertionError("the runners did not agree on " + n + " members within " + timeout);
   }
 
-  private static void awaitRunningOn(SqliteJobStore store, String runnerPrefix, Duration timeout) throws Exception {
+  static void awaitRunningOn(JobStore store, String runnerPrefix, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       Page<Job> running = store.list(new JobQuery("work", JobState.RUNNING, 500, null)).toCompletableFuture().get();
@@ -299,7 +300,7 @@ class MultiRunnerIT {
     throw new AssertionError("no job ran on " + runnerPrefix + " within " + timeout);
   }
 
-  private static void awaitFinished(SqliteJobStore store, int jobs, Duration timeout) throws Exception {
+  static void awaitFinished(JobStore store, int jobs, Duration timeout) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     long finished = 0;
     while (System.nanoTime() < deadline) {
@@ -315,7 +316,7 @@ class MultiRunnerIT {
     throw new AssertionError("only " + finished + " of " + jobs + " jobs finished within " + timeout);
   }
 
-  private static List<Job> allJobs(SqliteJobStore store) throws Exception {
+  static List<Job> allJobs(JobStore store) throws Exception {
     List<Job> all = new ArrayList<>();
     String cursor = null;
     do {

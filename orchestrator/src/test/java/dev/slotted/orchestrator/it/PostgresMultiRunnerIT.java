@@ -53,7 +53,7 @@ class PostgresMultiRunnerIT {
       for (int i = 0; i < 3; i++) {
         runners.awaitUp(i, Duration.ofSeconds(120));
       }
-      awaitMembership(store, 3, Duration.ofSeconds(60));
+      MultiRunnerIT.awaitMembership(store, 3, Duration.ofSeconds(60));
       Thread.sleep(2000);
       // Each runner measured its offset to the database clock (one host: near zero) and any
       // runner's slot table shows every runner's.
@@ -77,16 +77,16 @@ class PostgresMultiRunnerIT {
         body.append("]}");
         assertThat(runners.post(b % 3, "/api/v1/jobs/batch", body.toString()).statusCode()).isEqualTo(201);
       }
-      awaitRunningOn(store, "it-2", Duration.ofSeconds(60));
+      MultiRunnerIT.awaitRunningOn(store, "it-2", Duration.ofSeconds(60));
       runners.kill(2); // SIGKILL mid-run
-      awaitRunningOn(store, "it-1", Duration.ofSeconds(60));
+      MultiRunnerIT.awaitRunningOn(store, "it-1", Duration.ofSeconds(60));
       runners.signal(1, "STOP"); // past its 3 s leases and its 4 s membership
       Thread.sleep(9000);
       runners.signal(1, "CONT");
 
-      awaitFinished(store, jobs, Duration.ofSeconds(240));
+      MultiRunnerIT.awaitFinished(store, jobs, Duration.ofSeconds(240));
       Thread.sleep(3000); // the resumed runner publishes its counters
-      List<Job> all = allJobs(store);
+      List<Job> all = MultiRunnerIT.allJobs(store);
       assertThat(all).hasSize(jobs);
       long expired = 0;
       for (Job j : all) {
@@ -121,57 +121,7 @@ class PostgresMultiRunnerIT {
     return sum;
   }
 
-  private static void awaitMembership(JobStore store, int n, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      List<RunnerRow> rows = store.runners(Instant.now()).toCompletableFuture().get();
-      long ready = rows.stream().filter(RunnerRow::alive)
-          .filter(r -> r.statusJson() != null && r.statusJson().contains("\"count\":" + n)).count();
-      if (ready == n) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("the runners did not agree on " + n + " members within " + timeout);
-  }
 
-  private static void awaitRunningOn(JobStore store, String runnerPrefix, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      Page<Job> running = store.list(new JobQuery("work", JobState.RUNNING, 500, null)).toCompletableFuture().get();
-      if (running.items().stream().anyMatch(j -> !j.attempts().isEmpty()
-          && j.attempts().get(j.attempts().size() - 1).runner().startsWith(runnerPrefix))) {
-        return;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("no job ran on " + runnerPrefix + " within " + timeout);
-  }
 
-  private static void awaitFinished(JobStore store, int jobs, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    long finished = 0;
-    while (System.nanoTime() < deadline) {
-      finished = 0;
-      for (QueueCounts q : store.queueCounts(Instant.now()).toCompletableFuture().get()) {
-        finished += q.succeeded() + q.dead() + q.cancelled();
-      }
-      if (finished >= jobs) {
-        return;
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("only " + finished + " of " + jobs + " jobs finished within " + timeout);
-  }
 
-  private static List<Job> allJobs(JobStore store) throws Exception {
-    List<Job> all = new ArrayList<>();
-    String cursor = null;
-    do {
-      Page<Job> page = store.list(new JobQuery(null, null, 500, cursor)).toCompletableFuture().get();
-      all.addAll(page.items());
-      cursor = page.nextCursor();
-    } while (cursor != null);
-    return all;
-  }
 }

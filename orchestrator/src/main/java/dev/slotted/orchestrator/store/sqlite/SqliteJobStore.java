@@ -14,10 +14,10 @@ import dev.slotted.orchestrator.store.RunnerRow;
 import dev.slotted.orchestrator.store.StoreException;
 import dev.slotted.orchestrator.store.Reconciled;
 import dev.slotted.orchestrator.store.RoundPlan;
+import dev.slotted.orchestrator.store.SubmitValidation;
 import dev.slotted.orchestrator.store.Submitted;
 import dev.slotted.protocol.ClaimedJob;
 import dev.slotted.protocol.Completion;
-import dev.slotted.protocol.FieldError;
 import dev.slotted.protocol.Job;
 import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.NewJob;
@@ -161,36 +161,18 @@ public final class SqliteJobStore implements JobStore {
 
   @Override
   public CompletionStage<Submitted> submit(NewJob job, Instant now) {
-    if (job == null) {
-      return CompletableFuture.failedFuture(new ValidationException("job", "must not be null"));
-    }
-    List<FieldError> errors = job.validate(settings.maxPayloadBytes(), "");
-    if (!errors.isEmpty()) {
-      return CompletableFuture.failedFuture(new ValidationException(errors));
+    ValidationException bad = SubmitValidation.ofJob(job, settings.maxPayloadBytes());
+    if (bad != null) {
+      return CompletableFuture.failedFuture(bad);
     }
     return db.write("submit", c -> Submissions.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
   }
 
   @Override
   public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now) {
-    if (jobs == null || jobs.isEmpty()) {
-      return CompletableFuture.failedFuture(new ValidationException("jobs", "must hold at least one job"));
-    }
-    if (jobs.size() > MAX_BATCH) {
-      return CompletableFuture.failedFuture(new ValidationException("jobs",
-          "at most " + MAX_BATCH + " jobs in one batch, got " + jobs.size()));
-    }
-    List<FieldError> errors = new ArrayList<>();
-    for (int i = 0; i < jobs.size(); i++) {
-      NewJob j = jobs.get(i);
-      if (j == null) {
-        errors.add(new FieldError("jobs[" + i + "]", "must not be null"));
-      } else {
-        errors.addAll(j.validate(settings.maxPayloadBytes(), "jobs[" + i + "]."));
-      }
-    }
-    if (!errors.isEmpty()) {
-      return CompletableFuture.failedFuture(new ValidationException(errors));
+    ValidationException bad = SubmitValidation.ofBatch(jobs, settings.maxPayloadBytes());
+    if (bad != null) {
+      return CompletableFuture.failedFuture(bad);
     }
     List<NewJob> copy = List.copyOf(jobs);
     return db.write("submit", c -> Submissions.insert(c, copy, now, partitions));
