@@ -52,6 +52,7 @@ class MetricsTest {
     metrics.jobRunTime(q, Duration.ofMillis(1500));
     metrics.dispatchDelay(q, Duration.ofMillis(4));
     metrics.queueJobs(q, "ready", 7);
+    metrics.bufferedJobs(41);
     metrics.slotWork(Duration.ofMillis(12));
     metrics.slotOverrun();
     metrics.storeTxn("claim-a", Duration.ofMillis(3));
@@ -68,6 +69,7 @@ class MetricsTest {
         Map.entry("slotted_job_run_seconds", "histogram"),
         Map.entry("slotted_dispatch_delay_seconds", "histogram"),
         Map.entry("slotted_queue_jobs", "gauge"),
+        Map.entry("slotted_buffered_jobs", "gauge"),
         Map.entry("slotted_slot_work_seconds", "histogram"),
         Map.entry("slotted_slot_overruns_total", "counter"),
         Map.entry("slotted_store_busy_retries_total", "counter"),
@@ -77,6 +79,7 @@ class MetricsTest {
         Map.entry("slotted_schedule_fires_total", "counter")));
 
     Map<String, String> queue = Map.of("queue", q);
+    assertThat(e.value("slotted_buffered_jobs", Map.of())).isEqualTo(41);
     assertThat(e.value("slotted_jobs_submitted_total", queue)).isEqualTo(3);
     assertThat(e.value("slotted_jobs_claimed_total", queue)).isEqualTo(2);
     assertThat(e.value("slotted_jobs_completed_total", Map.of("queue", q, "outcome", "succeeded")))
