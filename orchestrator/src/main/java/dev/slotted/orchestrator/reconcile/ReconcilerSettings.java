@@ -37,7 +37,9 @@ public record ReconcilerSettings(
     return new ReconcilerSettings(runnerId, queues.keySet(), Set.copyOf(s.workerTags()),
         s.tdma().maxClaimBatch(), lease,
         s.tdma().cycle().multipliedBy(2),
-        min(lease.dividedBy(4), Duration.ofSeconds(5)));
+        // An expired lease waits at most this long for a reaper (redelivery: the visibility
+        // timeout, then this, then the next window); each look is one indexed probe.
+        min(lease.dividedBy(8), Duration.ofSeconds(5)));
   }
 
   private static Duration min(Duration a, Duration b) {
