@@ -102,22 +102,6 @@ public final class Membership {
     return admitted <= cycle && cycle <= lastCycle;
   }
 
-  /**
-   * The assignment from the live runner rows (dynamic membership). Rows that are not alive are
-   * ignored. This runner counts itself even when its own row is missing or expired (it has just
-   * started, or a pause outlived its lease): it is running, and the others will count it again as
-   * soon as its next heartbeat lands.
-   */
-  public static Assignment fromRows(Collection<RunnerRow> rows, String selfId) {
-    List<String> live = new ArrayList<>(rows.size());
-    for (RunnerRow row : rows) {
-      if (row.alive()) {
-        live.add(row.id());
-      }
-    }
-    return of(live, selfId);
-  }
-
   /** The assignment from the ids of the live runners, in any order, duplicates ignored. */
   public static Assignment of(Collection<String> liveIds, String selfId) {
     if (selfId == null || selfId.isEmpty()) {

@@ -384,7 +384,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     if (stopping || capacity == null || !capacity.accepting()) {
       return 0;
     }
-    long buffered = capacity.buffered() + Math.max(0, dispatched - capacity.received());
+    long buffered = bufferedOrOnTheWay();
     long idle = capacity.idle();
     long ahead = 0;
     if (claimAhead > 0) {
@@ -416,6 +416,11 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     }
     double perRow = (double) took.toNanos() / rows;
     nanosPerRow = nanosPerRow == 0 ? perRow : nanosPerRow + 0.3 * (perRow - nanosPerRow);
+  }
+
+  /** Claimed jobs waiting for a worker, and those dispatched that the supervisor has not reported yet. */
+  private long bufferedOrOnTheWay() {
+    return capacity.buffered() + Math.max(0, dispatched - capacity.received());
   }
 
   /** Per limited queue, how many more of its jobs this runner may hold. */
@@ -472,7 +477,6 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
 
   private Behavior<Command> onRoundDone(RoundDone d) {
     if (d.error() != null) {
-      opEnded();
       // Keep them: a completion is written at the next chance, never dropped.
       List<Completion> again = new ArrayList<>(d.completions());
       again.addAll(completions);
@@ -481,7 +485,6 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
       suspend();
       return afterOp();
     }
-    opEnded();
     countCompletions(d.completions(), d.result().results());
     List<ClaimedJob> claimed = d.result().claimed();
     learnRoundCost(d.completions().size() + claimed.size(), Duration.between(d.started(), clock.instant()));
@@ -606,7 +609,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   }
 
   private Behavior<Command> onGetStatus(GetStatus g) {
-    int buffered = capacity == null ? 0 : (int) (capacity.buffered() + Math.max(0, dispatched - capacity.received()));
+    int buffered = capacity == null ? 0 : (int) bufferedOrOnTheWay();
     g.replyTo().tell(new Status(buffered, capacity == null ? 0 : capacity.busy(),
         capacity == null ? 0 : capacity.capacity(), claimedTotal, completedTotal, writes.size()));
     return this;

@@ -100,11 +100,6 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Reconciled> completeAndClaim(List<Completion> completions, ClaimRequest request) {
-    return write("complete+claim", t -> store.completeAndClaim(completions, at(request, t)));
-  }
-
-  @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
       Map<String, Integer> queueCaps, int total, Instant now) {
     return write("round", t -> store.round(completions, claims.stream().map(c -> at(c, t)).toList(), queueCaps,

@@ -81,16 +81,6 @@ public interface JobStore extends AutoCloseable {
   CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now);
 
   /**
-   * A Reconciler's round in one transaction: {@link #complete} these completions, then {@link
-   * #claim}. Halves the transactions of a busy partition. The default runs the two one after the
-   * other; a store should override it with a single transaction.
-   */
-  default CompletionStage<Reconciled> completeAndClaim(List<Completion> completions, ClaimRequest request) {
-    return complete(completions, request.now())
-        .thenCompose(results -> claim(request).thenApply(jobs -> new Reconciled(results, jobs)));
-  }
-
-  /**
    * A runner's round in one transaction (group commit): {@link #complete} these completions, then
    * run the claims in order. {@code total} bounds the jobs all claims together take; each claim
    * takes at most its own {@code limit}. {@code queueCaps} holds, for queues with a concurrency
@@ -99,31 +89,8 @@ public interface JobStore extends AutoCloseable {
    * with an empty queue set (every queue) must come with no caps. {@code now} ends the completions;
    * each claim carries its own.
    */
-  default CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
-      Map<String, Integer> queueCaps, int total, java.time.Instant now) {
-    RoundPlan plan = new RoundPlan(claims, queueCaps, total);
-    CompletionStage<List<CompletionResult>> done = completions.isEmpty()
-        ? java.util.concurrent.CompletableFuture.completedFuture(List.of())
-        : complete(completions, now);
-    return done.thenCompose(results -> {
-      CompletionStage<List<ClaimedJob>> all = java.util.concurrent.CompletableFuture.completedFuture(new java.util.ArrayList<>());
-      for (int i = 0; i < plan.size(); i++) {
-        int step = i;
-        all = all.thenCompose(acc -> {
-          ClaimRequest next = plan.next(step);
-          if (next == null) {
-            return java.util.concurrent.CompletableFuture.completedFuture(acc);
-          }
-          return claim(next).thenApply(jobs -> {
-            plan.took(step, jobs);
-            acc.addAll(jobs);
-            return acc;
-          });
-        });
-      }
-      return all.thenApply(jobs -> new Reconciled(results, jobs));
-    });
-  }
+  CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
+      Map<String, Integer> queueCaps, int total, Instant now);
 
   /**
    * Gives leases back (graceful shutdown): the jobs become ready at once, and their attempts end as

@@ -9,6 +9,7 @@ import dev.slotted.orchestrator.store.JobStore;
 import dev.slotted.orchestrator.store.Lease;
 import dev.slotted.orchestrator.store.Page;
 import dev.slotted.orchestrator.store.QueueCounts;
+import dev.slotted.orchestrator.store.Reconciled;
 import dev.slotted.orchestrator.store.RunnerRow;
 import dev.slotted.orchestrator.store.Submitted;
 import dev.slotted.protocol.ClaimedJob;
@@ -104,6 +105,12 @@ final class FakeJobStore implements JobStore {
 
   @Override
   public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Instant now) {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
+  public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
+      Map<String, Integer> queueCaps, int total, Instant now) {
     throw new UnsupportedOperationException();
   }
 

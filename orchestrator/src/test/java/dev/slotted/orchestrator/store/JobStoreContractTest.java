@@ -666,9 +666,10 @@ public abstract class JobStoreContractTest {
         now.minusSeconds(2))));
     assertThat(stolen).extracting(ClaimedJob::id).containsExactly(early.id());
     // Combined with completions in one round, the completion is written and the claim still filters.
-    List<ClaimedJob> next = join(s.completeAndClaim(
+    List<ClaimedJob> next = join(s.round(
         List.of(Completion.succeeded(stolen.get(0), "w-1", now)),
-        new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, now.plusSeconds(5), now.plusSeconds(3)))).claimed();
+        List.of(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, now.plusSeconds(5), now.plusSeconds(3))),
+        Map.of(), 10, now.plusSeconds(5))).claimed();
     assertThat(next).extracting(ClaimedJob::id).containsExactly(late.id());
     assertThat(get(s, early.id()).state()).isEqualTo(JobState.SUCCEEDED);
   }

@@ -46,15 +46,6 @@ final class Capacity {
         });
   }
 
-  /** Workers free to start an attempt now. */
-  int idle() {
-    return Math.max(0, capacity - running - down);
-  }
-
-  int buffered() {
-    return buffered;
-  }
-
   /** What the orchestrator may claim for this supervisor, as of now. */
   CapacityReport report(boolean accepting) {
     Map<String, Integer> room = new HashMap<>();

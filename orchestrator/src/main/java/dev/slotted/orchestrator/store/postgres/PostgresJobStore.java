@@ -217,15 +217,6 @@ public final class PostgresJobStore implements JobStore {
     });
   }
 
-  @Override
-  public CompletionStage<Reconciled> completeAndClaim(List<Completion> completions, ClaimRequest req) {
-    IllegalArgumentException bad = badPartition(req);
-    if (bad != null) {
-      return CompletableFuture.failedFuture(bad);
-    }
-    return round(completions, List.of(req), Map.of(), req.limit(), req.now());
-  }
-
   private record Round(PgCompletions.Outcome done, List<ClaimedJob> claimed) {}
 
   @Override

@@ -245,27 +245,6 @@ public final class SqliteJobStore implements JobStore {
         });
   }
 
-  @Override
-  public CompletionStage<Reconciled> completeAndClaim(List<Completion> completions, ClaimRequest req) {
-    if (completions.isEmpty()) {
-      return claim(req).thenApply(jobs -> new Reconciled(List.of(), jobs));
-    }
-    if (req.partition() < 0 || req.partition() >= partitions) {
-      return CompletableFuture.failedFuture(new IllegalArgumentException(
-          "partition " + req.partition() + " is outside 0.." + (partitions - 1)));
-    }
-    List<Completion> list = List.copyOf(completions);
-    String sql = Leases.claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty(), req.dueBefore() != null);
-    String queuesJson = req.queues().isEmpty() ? null : Json.strings(req.queues());
-    String tagsJson = req.workerTags().isEmpty() ? null : Json.strings(req.workerTags());
-    return db.write("complete+claim", c -> new Round(Completions.apply(c, list, req.now(), memo),
-            req.limit() == 0 ? List.of() : Leases.claim(c, req, sql, queuesJson, tagsJson, memo)))
-        .thenApply(r -> {
-          leaseRejections.addAndGet(r.done().refused());
-          return new Reconciled(r.done().results(), r.claimed());
-        });
-  }
-
   private record Round(Completions.Outcome done, List<ClaimedJob> claimed) {}
 
 
