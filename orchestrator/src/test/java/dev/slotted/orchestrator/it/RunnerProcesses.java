@@ -24,6 +24,7 @@ final class RunnerProcesses implements AutoCloseable {
   private final String extraConf;
   private final List<Process> processes = new ArrayList<>();
   private final List<Integer> ports = new ArrayList<>();
+  private final java.util.Map<Integer, Long> logStart = new java.util.HashMap<>();
   private final HttpClient http = HttpClient.newHttpClient();
   private java.util.function.IntFunction<String> perRunnerConf = i -> "";
 
@@ -61,6 +62,8 @@ final class RunnerProcesses implements AutoCloseable {
 
   /** Starts runner number {@code i} and returns its HTTP port. */
   int start(int i) throws IOException {
+    Path log = dir.resolve("runner-" + i + ".log");
+    logStart.put(i, Files.exists(log) ? Files.size(log) : 0L);
     int port = freePort();
     Path conf = dir.resolve("runner-" + i + ".conf");
     Files.writeString(conf, String.join("\n",
@@ -107,7 +110,14 @@ final class RunnerProcesses implements AutoCloseable {
     URI uri = URI.create("http://127.0.0.1:" + ports.get(i) + "/api/v1/queues");
     while (System.nanoTime() < deadline) {
       if (!processes.get(i).isAlive()) {
-        throw new IllegalStateException("runner " + i + " exited: " + Files.readString(dir.resolve("runner-" + i + ".log")));
+        String life = thisLife(i);
+        if (!life.contains("Address already in use")) {
+          throw new IllegalStateException("runner " + i + " exited: " + life);
+        }
+        // The free port picked for it was taken by another process before it bound: another one.
+        start(i);
+        uri = URI.create("http://127.0.0.1:" + ports.get(i) + "/api/v1/queues");
+        continue;
       }
       try {
         if (http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
@@ -119,6 +129,13 @@ final class RunnerProcesses implements AutoCloseable {
       Thread.sleep(100);
     }
     throw new IllegalStateException("runner " + i + " did not come up: " + Files.readString(dir.resolve("runner-" + i + ".log")));
+  }
+
+  /** What runner i's current life wrote to its log (the file collects every life of runner i). */
+  private String thisLife(int i) throws IOException {
+    byte[] all = Files.readAllBytes(dir.resolve("runner-" + i + ".log"));
+    int from = (int) Math.min(all.length, logStart.getOrDefault(i, 0L));
+    return new String(all, from, all.length - from, java.nio.charset.StandardCharsets.UTF_8);
   }
 
   HttpResponse<String> post(int i, String path, String body) throws Exception {
