@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * Messages between the orchestrator (the runner's window owner, lease keeper, shutdown) and a
@@ -17,12 +18,37 @@ import org.apache.pekko.actor.typed.ActorRef;
  * its claims from the latest one. Claimed jobs arrive in batches ({@link Dispatch}) and wait in the
  * supervisor's buffer, highest priority first, until a worker (and their queue's concurrency)
  * frees: no round trip per claim, so a supervisor may live on another node.
+ *
+ * <p>Worker-only nodes register their entry point under {@link #WORKERS} with the Receptionist;
+ * orchestrators register the inbox of their workers' events under {@link #ORCHESTRATORS}, where a
+ * worker whose orchestrator died finds another one for its completions ({@link Completions}).
  */
 public final class WorkerProtocol {
   private WorkerProtocol() {}
 
+  /** The worker nodes' entry points (one per node), in the Receptionist. */
+  public static final ServiceKey<Command> WORKERS = ServiceKey.create(Command.class, "slotted-workers");
+
+  /** The orchestrators' inboxes of worker events, in the Receptionist. */
+  public static final ServiceKey<Inbound> ORCHESTRATORS = ServiceKey.create(Inbound.class, "slotted-orchestrators");
+
   /** What a WorkerSupervisor accepts. */
-  public sealed interface Command {}
+  public sealed interface Command extends CrossNode {}
+
+  /**
+   * Who a WorkerSupervisor is and what it serves.
+   *
+   * @param node its node's {@code slotted.node-id}; attempts name their worker {@code node/w-n}
+   * @param tags the capabilities it advertises: it runs a job only if all the job's tags are here
+   * @param queues the queues it has handlers for
+   */
+  public record Advert(String node, Set<String> tags, Set<String> queues) implements CrossNode {
+    public Advert {
+      Objects.requireNonNull(node, "node");
+      tags = Set.copyOf(tags);
+      queues = Set.copyOf(queues);
+    }
+  }
 
   /** Send a {@link CapacityReport} to {@code subscriber} now and whenever it changes. */
   public record Subscribe(ActorRef<CapacityReport> subscriber) implements Command {
@@ -44,6 +70,8 @@ public final class WorkerProtocol {
    *     limited by capacity alone
    * @param receivedByQueue per limited queue, jobs received since start
    * @param accepting false once draining: claim nothing more for it
+   * @param supervisor where to send {@link Dispatch}es for it (null: the one subscribed to)
+   * @param advert who it is and what it serves (null: unknown, the subscriber's own settings)
    */
   public record CapacityReport(
       int capacity,
@@ -52,10 +80,23 @@ public final class WorkerProtocol {
       long received,
       Map<String, Integer> room,
       Map<String, Long> receivedByQueue,
-      boolean accepting) {
+      boolean accepting,
+      ActorRef<Command> supervisor,
+      Advert advert) implements CrossNode {
     public CapacityReport {
       room = Map.copyOf(room);
       receivedByQueue = Map.copyOf(receivedByQueue);
+    }
+
+    /** A report without identity (a lone runner's own supervisor). */
+    public CapacityReport(int capacity, int busy, int buffered, long received, Map<String, Integer> room,
+        Map<String, Long> receivedByQueue, boolean accepting) {
+      this(capacity, busy, buffered, received, room, receivedByQueue, accepting, null, null);
+    }
+
+    /** The same figures, naming the supervisor that sent them. */
+    public CapacityReport from(ActorRef<Command> ref, Advert who) {
+      return new CapacityReport(capacity, busy, buffered, received, room, receivedByQueue, accepting, ref, who);
     }
 
     /** Workers with nothing to run. */
@@ -94,11 +135,19 @@ public final class WorkerProtocol {
     }
   }
 
-  /** Asks for the leases of every attempt still running (for lease renewal). */
-  public record GetRunning(ActorRef<Running> replyTo) implements Command {}
+  /**
+   * Asks for the leases of every attempt still running (for lease renewal). {@code dispatchedBy}
+   * (null: all) keeps only the attempts whose events go to that orchestrator: on a worker node
+   * shared by several orchestrators, each renews (and may stop) only the leases it holds.
+   */
+  public record GetRunning(ActorRef<Running> replyTo, ActorRef<Inbound> dispatchedBy) implements Command {
+    public GetRunning(ActorRef<Running> replyTo) {
+      this(replyTo, null);
+    }
+  }
 
   /** The attempts running now. */
-  public record Running(List<RunningJob> jobs) {
+  public record Running(List<RunningJob> jobs) implements CrossNode {
     public Running {
       jobs = List.copyOf(jobs);
     }
@@ -108,7 +157,8 @@ public final class WorkerProtocol {
    * One running attempt. {@code worker} and {@code startedAt} are null for a buffered job still
    * waiting for a worker: its lease must be renewed too.
    */
-  public record RunningJob(String jobId, String leaseToken, String queue, String worker, Instant startedAt) {}
+  public record RunningJob(String jobId, String leaseToken, String queue, String worker, Instant startedAt)
+      implements CrossNode {}
 
   /**
    * Graceful shutdown: accept no more work, let running attempts finish for up to {@code grace}
@@ -119,14 +169,17 @@ public final class WorkerProtocol {
   public record Drain(Duration grace, ActorRef<Drained> replyTo) implements Command {}
 
   /** The attempts that had to be stopped when the grace ran out. */
-  public record Drained(List<RunningJob> interrupted) {
+  public record Drained(List<RunningJob> interrupted) implements CrossNode {
     public Drained {
       interrupted = List.copyOf(interrupted);
     }
   }
 
+  /** What an orchestrator's inbox of worker events accepts. */
+  public sealed interface Inbound extends CrossNode {}
+
   /** What a WorkerSupervisor reports about the jobs it was given. */
-  public sealed interface Event {}
+  public sealed interface Event extends Inbound {}
 
   /** An attempt started on a worker (for the dispatch-delay metric and the attempt's worker). */
   public record Started(ClaimedJob job, String worker, Instant startedAt) implements Event {}
@@ -136,4 +189,20 @@ public final class WorkerProtocol {
    * ended by {@link Stop}.
    */
   public record Finished(ClaimedJob job, Completion completion, Instant startedAt) implements Event {}
+
+  /**
+   * A worker node's completions, in a batch, to an orchestrator (the one that dispatched them, or
+   * any live one if that one is gone): written in its window, fenced by their lease tokens. Sent
+   * again, to whichever orchestrator is alive then, until acknowledged; the inbox drops a
+   * completion it already took.
+   */
+  public record Completions(long seq, List<Finished> finished, ActorRef<CompletionsAck> replyTo) implements Inbound {
+    public Completions {
+      finished = List.copyOf(finished);
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The inbox took the {@link Completions} of this number. */
+  public record CompletionsAck(long seq) implements CrossNode {}
 }

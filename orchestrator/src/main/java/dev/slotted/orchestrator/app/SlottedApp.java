@@ -29,6 +29,8 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import dev.slotted.protocol.WorkerProtocol;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
@@ -39,6 +41,8 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.management.javadsl.PekkoManagement;
 import org.slf4j.Logger;
@@ -102,8 +106,13 @@ public final class SlottedApp implements AutoCloseable {
     long graceMs = settings.shutdownGrace().toMillis();
     Config systemConfig = ConfigFactory.parseString(
             "pekko.coordinated-shutdown.phases.service-requests-done.timeout = " + (graceMs + 20_000) + "ms")
-        .withFallback(ScheduleJournal.configure(config));
+        .withFallback(ClusterConfig.orchestrator(ScheduleJournal.configure(config)));
     ActorSystem<RootGuardian.Command> system = ActorSystem.create(RootGuardian.create(), "slotted", systemConfig);
+    if (ClusterConfig.enabled(config) && config.getStringList(ClusterConfig.SEEDS).isEmpty()) {
+      // No seed nodes: this orchestrator starts a cluster of its own (worker nodes list it).
+      Cluster cluster = Cluster.get(system);
+      cluster.manager().tell(Join.create(cluster.selfMember().address()));
+    }
     Readiness.Flags readiness = Readiness.flags(system.classicSystem());
     JobStore store = null;
     Schedules schedules = null;
@@ -136,8 +145,10 @@ public final class SlottedApp implements AutoCloseable {
       }
       WorkerMetrics.Counting restarts = WorkerMetrics.counting();
       metrics.registerCounterSource(Metrics.WORKER_RESTARTS, restarts::restarts);
-      Behavior<dev.slotted.protocol.WorkerProtocol.Command> supervisor =
-          WorkerSupervisor.create(workerSettings, handlers, clock, restarts);
+      Behavior<WorkerProtocol.Command> supervisor =
+          WorkerSupervisor.create(workerSettings, handlers, clock, restarts,
+              new WorkerProtocol.Advert(settings.nodeId(), Set.copyOf(settings.workerTags()), settings.queues().keySet()),
+              null);
       RunnerGuardian.Deps deps = new RunnerGuardian.Deps(
           settings, store, supervisor, clock, metrics, runnerId, initial, readiness, schedules);
       ActorRef<RunnerGuardian.Command> runner = AskPattern.<RootGuardian.Command, ActorRef<RunnerGuardian.Command>>ask(

@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     description = "Slotted: a batch job orchestrator (SQLite queue, TDMA runners, Pekko actors).",
     subcommands = {
         ServeCommand.class,
+        WorkerCommand.class,
         BenchCommand.class,
         SubmitCommand.class,
         JobCommand.class,

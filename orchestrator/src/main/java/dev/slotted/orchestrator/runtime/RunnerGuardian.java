@@ -62,6 +62,9 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   /** Asks for the store as this runner's API must use it: every write inside the window. */
   public record GetStore(ActorRef<JobStore> replyTo) implements Command {}
 
+  /** Asks for the worker nodes this runner sees (cluster mode; none otherwise). */
+  public record GetWorkerNodes(ActorRef<List<WorkerSet.NodeView>> replyTo) implements Command {}
+
   private record ClockEvent(SlotClock.Event event) implements Command {}
 
   private record OwnershipAsked(Reconciler.WhoOwns ask) implements Command {}
@@ -114,6 +117,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   private final ActorRef<WorkerProtocol.Command> workers;
   private final ActorRef<SlotClock.Command> slotClock;
   private final ActorRef<WindowOwner.Command> owner;
+  private final ActorRef<Object> workerSet;
   private final List<ActorRef<Reconciler.Command>> reconcilers = new ArrayList<>();
   private final ActorRef<LeaseKeeper.Command> leaseKeeper;
   /** Null when the runner has no schedules. */
@@ -158,6 +162,9 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.owner = supervised(WindowOwner.create(deps.store(), workers, rs, s.tdma().cycle(), s.tdma().guard(),
         s.tdma().claimAhead(), deps.clock(), deps.metrics(), work), "window-owner");
     this.windowed = new WindowedStore(deps.store(), owner, deps.clock());
+    // Cluster mode is the actor system's: a member may get worker nodes.
+    boolean cluster = "cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"));
+    this.workerSet = supervised(WorkerSet.create(workers, owner, cluster), "worker-set");
     int partitions = deps.store().partitions();
     this.partitionCount = partitions;
     ActorRef<Reconciler.WhoOwns> ownership = ctx.messageAdapter(Reconciler.WhoOwns.class, OwnershipAsked::new);
@@ -165,7 +172,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
       reconcilers.add(supervised(
           Reconciler.create(p, windowed, owner, rs, deps.clock(), ownership), "reconciler-" + p));
     }
-    this.leaseKeeper = supervised(LeaseKeeper.create(windowed, workers, deps.runnerId(), rs.lease(),
+    this.leaseKeeper = supervised(LeaseKeeper.create(windowed, workerSet.narrow(), deps.runnerId(), rs.lease(),
         s.tdma().runnerTtl(), s.tdma().dynamicMembership(), deps.clock(), this::statusJson, slotClock),
         "lease-keeper");
     if (s.tdma().dynamicMembership()) {
@@ -211,6 +218,10 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
         })
         .onMessage(GetStore.class, g -> {
           g.replyTo().tell(windowed);
+          return this;
+        })
+        .onMessage(GetWorkerNodes.class, g -> {
+          workerSet.tell(new WorkerSet.GetNodes(g.replyTo()));
           return this;
         })
         .onMessage(Shutdown.class, this::onShutdown)

@@ -20,6 +20,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
@@ -48,6 +49,13 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * slotted.tdma.claim-ahead}; a queue with a concurrency limit never gets more than its room. The
  * claimed jobs go to the WorkerSupervisor in one batch and wait in its buffer, highest priority
  * first.
+ *
+ * <p>The WorkerSupervisors are a set: the runner's own, and in cluster mode those of the worker
+ * nodes ({@link RemoteCapacity}, from the {@link WorkerSet}). Each pushes its capacity, tags and
+ * queues; supervisors with the same tags and queues form a group, and a round claims for one group
+ * (the groups take turns), with that group's tags and queues, so a job goes only where all its tags
+ * are and its queue is served. The claimed batch is shared among the group's supervisors by what
+ * each can take. A lone runner has one group of one supervisor: the path it always had.
  *
  * <p>One write is in flight at a time: the store's writer is one connection anyway, and this keeps
  * the start of every transaction inside the window.
@@ -109,14 +117,60 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     void done(long cycle, Duration work, Instant endedAt);
   }
 
-  private record FromWorker(WorkerProtocol.Event event) implements Command {}
+  /** An event of a job this owner dispatched (from its own supervisor, or a worker node's). */
+  public record FromWorker(WorkerProtocol.Event event) implements Command {}
+
+  /**
+   * A worker node's supervisor, live and reachable, pushed this capacity; {@code events} is where
+   * it sends the events of the jobs dispatched to it.
+   */
+  public record RemoteCapacity(WorkerProtocol.CapacityReport report, ActorRef<WorkerProtocol.Event> events)
+      implements Command {}
+
+  /** That supervisor is gone or unreachable: dispatch nothing more to it. */
+  public record WorkerGone(ActorRef<WorkerProtocol.Command> supervisor) implements Command {}
 
   private record Capacity(WorkerProtocol.CapacityReport report) implements Command {}
 
   private record WriteDone() implements Command {}
 
-  private record RoundDone(List<Completion> completions, int budget, Map<String, Integer> caps,
+  private record RoundDone(Group group, List<Completion> completions, int budget, Map<String, Integer> caps,
       List<Integer> partitions, Reconciled result, Throwable error, Instant started) implements Command {}
+
+  /** Supervisors that can take the same jobs: a claim's tags and queues. */
+  private record Group(Set<String> tags, Set<String> queues) {
+    Group {
+      tags = Set.copyOf(tags);
+      queues = Set.copyOf(queues);
+    }
+  }
+
+  /** One WorkerSupervisor: its latest report and what was dispatched to it. */
+  private static final class Member {
+    final ActorRef<WorkerProtocol.Command> ref;
+    final ActorRef<WorkerProtocol.Event> events;
+    final Group group;
+    WorkerProtocol.CapacityReport report;
+    long dispatched;
+    final Map<String, Long> dispatchedByQueue = new HashMap<>();
+
+    Member(ActorRef<WorkerProtocol.Command> ref, ActorRef<WorkerProtocol.Event> events, Group group) {
+      this.ref = ref;
+      this.events = events;
+      this.group = group;
+    }
+  }
+
+  /** A group's partitions with backlog, and those waiting for room in a limited queue. */
+  private static final class GroupBacklog {
+    /** Partitions with backlog, in arrival order; the value says whether the claim is a steal. */
+    final LinkedHashMap<Integer, Boolean> backlog = new LinkedHashMap<>();
+    /**
+     * Partitions that may still hold jobs of a limited queue that had no room left: back to the
+     * backlog when the workers report room for a limited queue again.
+     */
+    final LinkedHashMap<Integer, Boolean> waitingForRoom = new LinkedHashMap<>();
+  }
 
   private enum Resume implements Command {
     INSTANCE
@@ -164,18 +218,14 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private boolean preferWrite;
   private final ArrayDeque<Write<?>> writes = new ArrayDeque<>();
   private List<Completion> completions = new ArrayList<>();
-  /** Partitions with backlog, in arrival order; the value says whether the claim is a steal. */
-  private final LinkedHashMap<Integer, Boolean> backlog = new LinkedHashMap<>();
-  /**
-   * Partitions that may still hold jobs of a limited queue that had no room left: back to the
-   * backlog when the workers report room for a limited queue again.
-   */
-  private final LinkedHashMap<Integer, Boolean> waitingForRoom = new LinkedHashMap<>();
   private final List<ActorRef<Done>> flushWaiters = new ArrayList<>();
 
-  private WorkerProtocol.CapacityReport capacity;
-  private long dispatched;
-  private final Map<String, Long> dispatchedByQueue = new HashMap<>();
+  /** The supervisors, the runner's own first; and their groups, in the order they take turns. */
+  private final LinkedHashMap<ActorRef<WorkerProtocol.Command>, Member> members = new LinkedHashMap<>();
+  private final LinkedHashMap<Group, GroupBacklog> groups = new LinkedHashMap<>();
+  private final Group localGroup;
+  /** The group whose turn came last. */
+  private Group lastGroup;
   /** Running average of a round's cost per row written, in nanoseconds; 0 until measured. */
   private double nanosPerRow;
   /** Running average of one attempt's run time, in nanoseconds; 0 until the first completion. */
@@ -230,6 +280,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     this.slotWork = slotWork;
     this.workerEvents = ctx.messageAdapter(WorkerProtocol.Event.class, FromWorker::new);
     this.capacityReports = ctx.messageAdapter(WorkerProtocol.CapacityReport.class, Capacity::new);
+    this.localGroup = new Group(settings.workerTags(), settings.queues());
     workers.tell(new WorkerProtocol.Subscribe(capacityReports));
     timers.startTimerWithFixedDelay(Resubscribe.INSTANCE, RESUBSCRIBE_EVERY);
   }
@@ -243,6 +294,8 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
         .onMessage(Backlog.class, this::onBacklog)
         .onMessage(FromWorker.class, this::onWorkerEvent)
         .onMessage(Capacity.class, this::onCapacity)
+        .onMessage(RemoteCapacity.class, this::onRemoteCapacity)
+        .onMessage(WorkerGone.class, this::onWorkerGone)
         .onMessage(WriteDone.class, d -> afterOp())
         .onMessage(RoundDone.class, this::onRoundDone)
         .onMessageEquals(Resume.INSTANCE, this::step)
@@ -305,7 +358,9 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
 
   private Behavior<Command> onBacklog(Backlog b) {
     if (!stopping) {
-      backlog.put(b.partition(), b.steal());
+      for (GroupBacklog g : groups.values()) {
+        g.backlog.put(b.partition(), b.steal());
+      }
     }
     return step();
   }
@@ -327,11 +382,59 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   }
 
   private Behavior<Command> onCapacity(Capacity c) {
-    capacity = c.report();
-    metrics.bufferedJobs(capacity.buffered());
-    if (!waitingForRoom.isEmpty() && queueCaps().values().stream().anyMatch(n -> n > 0)) {
-      waitingForRoom.forEach(backlog::putIfAbsent);
-      waitingForRoom.clear();
+    Member m = members.get(workers);
+    if (m == null) {
+      m = join(workers, workerEvents, localGroup);
+    }
+    return reported(m, c.report());
+  }
+
+  private Behavior<Command> onRemoteCapacity(RemoteCapacity c) {
+    WorkerProtocol.CapacityReport r = c.report();
+    if (r.supervisor() == null || r.advert() == null || r.supervisor().equals(workers)) {
+      return this;
+    }
+    Group g = new Group(r.advert().tags(), r.advert().queues());
+    Member m = members.get(r.supervisor());
+    if (m == null || !m.group.equals(g)) {
+      leave(r.supervisor());
+      m = join(r.supervisor(), c.events(), g);
+      getContext().getLog().info("Worker node [{}] joined: tags {}, queues {}, capacity [{}]",
+          r.advert().node(), g.tags(), g.queues(), r.capacity());
+    }
+    return reported(m, r);
+  }
+
+  private Behavior<Command> onWorkerGone(WorkerGone g) {
+    if (!g.supervisor().equals(workers) && members.containsKey(g.supervisor())) {
+      leave(g.supervisor());
+      getContext().getLog().info("Worker supervisor [{}] left: no more dispatches to it", g.supervisor().path());
+    }
+    return this;
+  }
+
+  private Member join(ActorRef<WorkerProtocol.Command> ref, ActorRef<WorkerProtocol.Event> events, Group g) {
+    Member m = new Member(ref, events, g);
+    members.put(ref, m);
+    groups.computeIfAbsent(g, k -> new GroupBacklog());
+    return m;
+  }
+
+  private void leave(ActorRef<WorkerProtocol.Command> ref) {
+    Member m = members.remove(ref);
+    if (m != null && members.values().stream().noneMatch(o -> o.group.equals(m.group))) {
+      groups.remove(m.group);
+    }
+  }
+
+  private Behavior<Command> reported(Member m, WorkerProtocol.CapacityReport r) {
+    m.report = r;
+    metrics.bufferedJobs(members.values().stream().filter(o -> o.report != null)
+        .mapToLong(this::bufferedOrOnTheWay).sum());
+    GroupBacklog g = groups.get(m.group);
+    if (!g.waitingForRoom.isEmpty() && queueCaps(m.group).values().stream().anyMatch(n -> n > 0)) {
+      g.waitingForRoom.forEach(g.backlog::putIfAbsent);
+      g.waitingForRoom.clear();
     }
     return step();
   }
@@ -345,7 +448,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     if (!mayWrite()) {
       return this;
     }
-    boolean roundWanted = !completions.isEmpty() || (!backlog.isEmpty() && budget() > 0);
+    boolean roundWanted = !completions.isEmpty() || nextGroup() != null;
     if (!writes.isEmpty() && (preferWrite || !roundWanted)) {
       preferWrite = false;
       runWrite(writes.poll());
@@ -376,15 +479,44 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     });
   }
 
+  /** The next group, in turn, with backlog and a budget; null if none. */
+  private Group nextGroup() {
+    if (stopping || groups.isEmpty()) {
+      return null;
+    }
+    List<Group> order = new ArrayList<>(groups.keySet());
+    int start = lastGroup == null ? 0 : order.indexOf(lastGroup) + 1;
+    for (int i = 0; i < order.size(); i++) {
+      Group g = order.get((start + i) % order.size());
+      if (!groups.get(g).backlog.isEmpty() && budget(g) > 0) {
+        return g;
+      }
+    }
+    return null;
+  }
+
+  /** How many jobs to claim now for a group: the sum of its supervisors' budgets. */
+  private int budget(Group g) {
+    long sum = 0;
+    for (Member m : members.values()) {
+      if (m.group.equals(g)) {
+        sum += budget(m);
+      }
+    }
+    return (int) Math.min(Integer.MAX_VALUE, sum);
+  }
+
   /**
-   * How many jobs to claim now: enough for the idle workers and for the run time until this runner
-   * may claim again, less what is already buffered or on its way, within {@code claim-ahead}.
+   * How many jobs to claim now for one supervisor: enough for its idle workers and for the run time
+   * until this runner may claim again, less what is already buffered or on its way, within {@code
+   * claim-ahead}.
    */
-  private int budget() {
+  private int budget(Member m) {
+    WorkerProtocol.CapacityReport capacity = m.report;
     if (stopping || capacity == null || !capacity.accepting()) {
       return 0;
     }
-    long buffered = bufferedOrOnTheWay();
+    long buffered = bufferedOrOnTheWay(m);
     long idle = capacity.idle();
     long ahead = 0;
     if (claimAhead > 0) {
@@ -419,16 +551,27 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   }
 
   /** Claimed jobs waiting for a worker, and those dispatched that the supervisor has not reported yet. */
-  private long bufferedOrOnTheWay() {
-    return capacity.buffered() + Math.max(0, dispatched - capacity.received());
+  private long bufferedOrOnTheWay(Member m) {
+    return m.report.buffered() + Math.max(0, m.dispatched - m.report.received());
   }
 
-  /** Per limited queue, how many more of its jobs this runner may hold. */
-  private Map<String, Integer> queueCaps() {
+  /** Per limited queue of the group, how many more of its jobs its supervisors may hold. */
+  private Map<String, Integer> queueCaps(Group g) {
     Map<String, Integer> caps = new HashMap<>();
-    capacity.room().forEach((q, room) -> {
-      if (settings.queues().contains(q)) {
-        long onTheWay = dispatchedByQueue.getOrDefault(q, 0L) - capacity.receivedByQueue().getOrDefault(q, 0L);
+    for (Member m : members.values()) {
+      if (m.group.equals(g) && m.report != null) {
+        roomOf(m).forEach((q, room) -> caps.merge(q, room, Integer::sum));
+      }
+    }
+    return caps;
+  }
+
+  /** Per limited queue, how many more of its jobs one supervisor may hold. */
+  private Map<String, Integer> roomOf(Member m) {
+    Map<String, Integer> caps = new HashMap<>();
+    m.report.room().forEach((q, room) -> {
+      if (m.group.queues().contains(q)) {
+        long onTheWay = m.dispatchedByQueue.getOrDefault(q, 0L) - m.report.receivedByQueue().getOrDefault(q, 0L);
         caps.put(q, (int) Math.max(0, room - Math.max(0, onTheWay)));
       }
     });
@@ -448,19 +591,21 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
       batch = new ArrayList<>(completions.subList(0, take));
       completions = new ArrayList<>(completions.subList(take, completions.size()));
     }
-    int budget = Math.min(budget(), Math.max(0, fit - batch.size()));
+    Group group = nextGroup();
+    int budget = group == null ? 0 : Math.min(budget(group), Math.max(0, fit - batch.size()));
     List<ClaimRequest> claims = new ArrayList<>();
     List<Integer> partitions = new ArrayList<>();
     Map<String, Integer> caps = Map.of();
     if (budget > 0) {
-      caps = queueCaps();
+      lastGroup = group;
+      caps = queueCaps(group);
       // Owned partitions first, then steals; each group in arrival order, so every partition with
       // backlog gets its turn before one gets a second.
       for (boolean steals : new boolean[] {false, true}) {
-        for (Map.Entry<Integer, Boolean> e : backlog.entrySet()) {
+        for (Map.Entry<Integer, Boolean> e : groups.get(group).backlog.entrySet()) {
           if (e.getValue() == steals) {
             partitions.add(e.getKey());
-            claims.add(new ClaimRequest(e.getKey(), settings.queues(), settings.workerTags(), settings.maxClaimBatch(),
+            claims.add(new ClaimRequest(e.getKey(), group.queues(), group.tags(), settings.maxClaimBatch(),
                 settings.runnerId(), settings.lease(), now, steals ? now.minus(settings.stealAfter()) : null));
           }
         }
@@ -471,7 +616,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     getContext().pipeToSelf(store.round(batch, claims, caps, total, now), (r, err) -> {
       metrics.storeTxn(claims.isEmpty() ? "complete" : batch.isEmpty() ? "claim" : "complete+claim",
           Duration.between(now, clock.instant()));
-      return new RoundDone(batch, total, roundCaps, partitions, r, err, now);
+      return new RoundDone(group, batch, total, roundCaps, partitions, r, err, now);
     });
   }
 
@@ -490,35 +635,89 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     learnRoundCost(d.completions().size() + claimed.size(), Duration.between(d.started(), clock.instant()));
     Map<Integer, Integer> perPartition = new HashMap<>();
     if (!claimed.isEmpty()) {
-      workers.tell(new WorkerProtocol.Dispatch(claimed, workerEvents));
-      dispatched += claimed.size();
+      dispatch(d.group(), claimed);
       claimedTotal += claimed.size();
       Map<String, Integer> perQueue = new HashMap<>();
       for (ClaimedJob j : claimed) {
         perPartition.merge(j.partition(), 1, Integer::sum);
         perQueue.merge(j.queue(), 1, Integer::sum);
       }
-      perQueue.forEach((q, n) -> {
-        metrics.jobsClaimed(q, n);
-        if (capacity != null && capacity.room().containsKey(q)) {
-          dispatchedByQueue.merge(q, (long) n, Long::sum);
-        }
-      });
+      perQueue.forEach((q, n) -> metrics.jobsClaimed(q, n));
     }
     // A partition that gave less than it was allowed is drained, unless the round's budget ran out
     // first; its Reconciler tells again when new work may be due (a submit, or the due poller).
     boolean budgetSpent = claimed.size() >= d.budget();
     boolean capSpent = d.caps().entrySet().stream().anyMatch(e ->
         claimed.stream().filter(j -> j.queue().equals(e.getKey())).count() >= e.getValue());
+    GroupBacklog g = d.group() == null ? null : groups.get(d.group());
     for (int p : d.partitions()) {
-      if (!budgetSpent && perPartition.getOrDefault(p, 0) < settings.maxClaimBatch()) {
-        Boolean steal = backlog.remove(p);
+      if (g != null && !budgetSpent && perPartition.getOrDefault(p, 0) < settings.maxClaimBatch()) {
+        Boolean steal = g.backlog.remove(p);
         if (capSpent && steal != null) {
-          waitingForRoom.put(p, steal);
+          g.waitingForRoom.put(p, steal);
         }
       }
     }
     return afterOp();
+  }
+
+  /**
+   * Shares a group's claimed jobs among its supervisors by what each can take (the same budget the
+   * claim was sized from), in one Dispatch each. A job a limited queue has no room for on one
+   * supervisor goes to another with room. If the group's supervisors left meanwhile, the jobs go to
+   * any supervisor of a group that covers them, or else wait for their leases to expire.
+   */
+  private void dispatch(Group group, List<ClaimedJob> claimed) {
+    List<Member> targets = new ArrayList<>();
+    for (Member m : members.values()) {
+      if (m.group.equals(group) && m.report != null) {
+        targets.add(m);
+      }
+    }
+    if (targets.isEmpty()) {
+      getContext().getLog().warn("[{}] claimed jobs have no supervisor left (it left during the round);"
+          + " they run again when their leases expire", claimed.size());
+      return;
+    }
+    Map<Member, List<ClaimedJob>> plan = new LinkedHashMap<>();
+    if (targets.size() == 1) {
+      plan.put(targets.get(0), claimed);
+    } else {
+      long[] left = new long[targets.size()];
+      List<Map<String, Integer>> rooms = new ArrayList<>();
+      for (int i = 0; i < targets.size(); i++) {
+        left[i] = budget(targets.get(i));
+        rooms.add(new HashMap<>(roomOf(targets.get(i))));
+      }
+      int next = 0;
+      for (ClaimedJob j : claimed) {
+        int pick = -1;
+        // Round-robin over those with budget (and room for a limited queue); else the first.
+        for (int k = 0; k < targets.size() && pick < 0; k++) {
+          int i = (next + k) % targets.size();
+          Integer room = rooms.get(i).get(j.queue());
+          if (left[i] > 0 && (room == null || room > 0)) {
+            pick = i;
+          }
+        }
+        if (pick < 0) {
+          pick = next % targets.size();
+        }
+        next = pick + 1;
+        left[pick]--;
+        rooms.get(pick).computeIfPresent(j.queue(), (q, r) -> r - 1);
+        plan.computeIfAbsent(targets.get(pick), k -> new ArrayList<>()).add(j);
+      }
+    }
+    plan.forEach((m, jobs) -> {
+      m.ref.tell(new WorkerProtocol.Dispatch(jobs, m.events));
+      m.dispatched += jobs.size();
+      for (ClaimedJob j : jobs) {
+        if (m.report.room().containsKey(j.queue())) {
+          m.dispatchedByQueue.merge(j.queue(), 1L, Long::sum);
+        }
+      }
+    });
   }
 
   /** Metrics of written completions; the results come one per completion, in order. */
@@ -576,15 +775,20 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
 
   private Behavior<Command> onStopClaiming() {
     stopping = true;
-    backlog.clear();
-    waitingForRoom.clear();
+    clearBacklog();
     return this;
+  }
+
+  private void clearBacklog() {
+    for (GroupBacklog g : groups.values()) {
+      g.backlog.clear();
+      g.waitingForRoom.clear();
+    }
   }
 
   private Behavior<Command> onFlush(Flush f) {
     stopping = true;
-    backlog.clear();
-    waitingForRoom.clear();
+    clearBacklog();
     flushWaiters.add(f.replyTo());
     return step();
   }
@@ -609,9 +813,18 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   }
 
   private Behavior<Command> onGetStatus(GetStatus g) {
-    int buffered = capacity == null ? 0 : (int) bufferedOrOnTheWay();
-    g.replyTo().tell(new Status(buffered, capacity == null ? 0 : capacity.busy(),
-        capacity == null ? 0 : capacity.capacity(), claimedTotal, completedTotal, writes.size()));
+    long buffered = 0;
+    int busy = 0;
+    int pool = 0;
+    for (Member m : members.values()) {
+      if (m.report != null) {
+        buffered += bufferedOrOnTheWay(m);
+        busy += m.report.busy();
+        pool += m.report.capacity();
+      }
+    }
+    g.replyTo().tell(new Status((int) Math.min(Integer.MAX_VALUE, buffered), busy, pool, claimedTotal, completedTotal,
+        writes.size()));
     return this;
   }
 

@@ -112,6 +112,10 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   private final HandlerRegistry handlers;
   private final Clock clock;
   private final WorkerMetrics metrics;
+  /** Who this supervisor is (null: a lone runner's, named by nothing but its workers). */
+  private final WorkerProtocol.Advert advert;
+  /** Where Dispatches for it go (itself, or its node's gateway). */
+  private final ActorRef<WorkerProtocol.Command> publicRef;
   private final TimerScheduler<Object> timers;
   private final Executor blocking;
   private final ActorRef<Worker.Report> reports;
@@ -139,10 +143,26 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
 
   public static Behavior<WorkerProtocol.Command> create(
       WorkerSettings settings, HandlerRegistry handlers, Clock clock, WorkerMetrics metrics) {
+    return create(settings, handlers, clock, metrics, null, null);
+  }
+
+  /**
+   * A supervisor that names itself in its reports: {@code advert} (its node, tags and queues; the
+   * node prefixes its workers' names in attempts, {@code node/w-3}) and {@code publicRef}, where
+   * Dispatches for it are to be sent (null: itself).
+   */
+  public static Behavior<WorkerProtocol.Command> create(
+      WorkerSettings settings,
+      HandlerRegistry handlers,
+      Clock clock,
+      WorkerMetrics metrics,
+      WorkerProtocol.Advert advert,
+      ActorRef<WorkerProtocol.Command> publicRef) {
     return Behaviors.<Object>setup(
             ctx ->
                 Behaviors.withTimers(
-                    timers -> new WorkerSupervisor(ctx, timers, settings, handlers, clock, metrics)))
+                    timers -> new WorkerSupervisor(
+                        ctx, timers, settings, handlers, clock, metrics, advert, publicRef)))
         .narrow();
   }
 
@@ -152,12 +172,16 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       WorkerSettings settings,
       HandlerRegistry handlers,
       Clock clock,
-      WorkerMetrics metrics) {
+      WorkerMetrics metrics,
+      WorkerProtocol.Advert advert,
+      ActorRef<WorkerProtocol.Command> publicRef) {
     super(ctx);
     this.settings = settings;
     this.handlers = handlers;
     this.clock = clock;
     this.metrics = metrics;
+    this.advert = advert;
+    this.publicRef = publicRef != null ? publicRef : ctx.getSelf().<WorkerProtocol.Command>narrow();
     this.timers = timers;
     this.blocking = ctx.getSystem().dispatchers().lookup(settings.dispatcher());
     this.reports = ctx.getSelf().narrow();
@@ -189,8 +213,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     if (!subscribers.contains(s.subscriber())) {
       subscribers.add(s.subscriber());
     }
-    CapacityReport now = capacity.report(phase == Phase.RUNNING);
-    s.subscriber().tell(now);
+    s.subscriber().tell(report());
     return this;
   }
 
@@ -253,7 +276,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
   }
 
   private void sendReport() {
-    CapacityReport r = capacity.report(phase == Phase.RUNNING);
+    CapacityReport r = report();
     if (r.equals(lastReport)) {
       return;
     }
@@ -261,6 +284,10 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
     for (ActorRef<CapacityReport> s : subscribers) {
       s.tell(r);
     }
+  }
+
+  private CapacityReport report() {
+    return capacity.report(phase == Phase.RUNNING).from(publicRef, advert);
   }
 
   private Behavior<Object> onStop(Stop s) {
@@ -289,11 +316,16 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
 
   private Behavior<Object> onGetRunning(GetRunning g) {
     List<RunningJob> jobs = new ArrayList<>(active.size() + waiting.size());
+    Object by = g.dispatchedBy();
     for (Attempt a : active.values()) {
-      jobs.add(a.running());
+      if (by == null || by.equals(a.replyTo)) {
+        jobs.add(a.running());
+      }
     }
     for (Waiting w : waiting) {
-      jobs.add(new RunningJob(w.job().id(), w.job().leaseToken(), w.job().queue(), null, null));
+      if (by == null || by.equals(w.replyTo())) {
+        jobs.add(new RunningJob(w.job().id(), w.job().leaseToken(), w.job().queue(), null, null));
+      }
     }
     g.replyTo().tell(new Running(jobs));
     return this;
@@ -467,7 +499,8 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
         new JobContext(
             job, settings.logDir(), settings.logTailChars(), timeout == null ? null : now.plus(timeout),
             new Cancellation());
-    Attempt a = new Attempt(job, handler, ctx, replyTo, s.name, now, timeout);
+    String worker = advert == null || advert.node().isEmpty() ? s.name : advert.node() + "/" + s.name;
+    Attempt a = new Attempt(job, handler, ctx, replyTo, worker, now, timeout);
     s.attempt = a;
     Attempt previous = active.put(job.id(), a);
     if (previous != null) {
@@ -475,7 +508,7 @@ public final class WorkerSupervisor extends AbstractBehavior<Object> {
       previous.silent = true;
       previous.cancellation().cancel(Cancellation.Reason.STOPPED);
     }
-    replyTo.tell(new Started(job, s.name, now));
+    replyTo.tell(new Started(job, worker, now));
     s.ref.tell(new Worker.Run(a));
   }
 
