@@ -164,7 +164,9 @@ public final class SlottedApp implements AutoCloseable {
       ApiContext api = new ApiContext(windowed, settings, clock,
           partitions -> runner.tell(new RunnerGuardian.Submitted(partitions)),
           () -> RunnerViews.fromStore(s, clock),
-          metrics::scrape, Path.of(config.getString("slotted.workers.log-dir")), schedules, metrics);
+          metrics::scrape, Path.of(config.getString("slotted.workers.log-dir")), schedules, metrics,
+          () -> AskPattern.<RunnerGuardian.Command, dev.slotted.orchestrator.runtime.WorkerSet.Nodes>ask(
+              runner, RunnerGuardian.GetWorkerNodes::new, Duration.ofSeconds(5), system.scheduler()));
       ServerBinding binding = HttpApi.start(system, api).toCompletableFuture().join();
 
       CoordinatedShutdown cs = CoordinatedShutdown.get(system.classicSystem());

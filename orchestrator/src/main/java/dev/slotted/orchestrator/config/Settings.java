@@ -90,7 +90,7 @@ public record Settings(
           h.getString("auth-token").trim());
 
       Config w = c.getConfig("workers");
-      int capacity = intIn(w, "capacity", "slotted.workers", 1, 100_000);
+      int capacity = intIn(w, "capacity", "slotted.workers", 0, 100_000);
       List<String> tags = w.getStringList("tags");
 
       Config defaults = c.getConfig("queue-defaults");

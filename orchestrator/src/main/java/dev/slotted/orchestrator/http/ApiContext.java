@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.http;
 
+import dev.slotted.orchestrator.runtime.Unroutable;
+import dev.slotted.orchestrator.runtime.WorkerSet;
 import dev.slotted.orchestrator.config.Settings;
 import dev.slotted.orchestrator.metrics.Metrics;
 import dev.slotted.orchestrator.schedule.Schedules;
@@ -33,7 +35,18 @@ public record ApiContext(
     Supplier<String> metricsText,
     Path logDir,
     Schedules schedules,
-    Metrics metrics) {
+    Metrics metrics,
+    Supplier<CompletionStage<WorkerSet.Nodes>> workers) {
+
+  /** A runner without worker nodes: its own workers are all there is. */
+  public ApiContext(JobStore store, Settings settings, Clock clock, Consumer<Set<Integer>> onSubmitted,
+      Supplier<CompletionStage<List<RunnerView>>> runners, Supplier<String> metricsText, Path logDir,
+      Schedules schedules, Metrics metrics) {
+    this(store, settings, clock, onSubmitted, runners, metricsText, logDir, schedules, metrics,
+        () -> java.util.concurrent.CompletableFuture.completedFuture(new WorkerSet.Nodes(List.of(),
+            settings.workerCapacity() == 0 ? List.of()
+                : List.of(new Unroutable.Capability(Set.copyOf(settings.workerTags()), settings.queues().keySet())))));
+  }
 
   /** Without schedules. */
   public ApiContext(JobStore store, Settings settings, Clock clock, Consumer<Set<Integer>> onSubmitted,
@@ -50,5 +63,6 @@ public record ApiContext(
     Objects.requireNonNull(metricsText, "metricsText");
     Objects.requireNonNull(logDir, "logDir");
     Objects.requireNonNull(metrics, "metrics");
+    Objects.requireNonNull(workers, "workers");
   }
 }

@@ -1,5 +1,6 @@
 package dev.slotted.orchestrator.http;
 
+import dev.slotted.orchestrator.runtime.Unroutable;
 import static org.apache.pekko.http.javadsl.server.Directives.complete;
 import static org.apache.pekko.http.javadsl.server.Directives.completeWithFuture;
 import static org.apache.pekko.http.javadsl.server.Directives.concat;
@@ -125,6 +126,7 @@ public final class HttpApi {
             pathPrefix("dead", this::deadRoutes),
             path("queues", () -> get(() -> respond(this::queues))),
             path("runners", () -> get(this::runners)),
+            path("workers", () -> get(() -> respond(this::workers))),
             path("events", dashboard::events),
             scheduleRoutes())))))));
   }
@@ -257,7 +259,9 @@ public final class HttpApi {
   }
 
   private CompletionStage<HttpResponse> queues() {
-    return ctx.store().queueCounts(ctx.clock().instant()).thenApply(counts -> {
+    CompletionStage<Map<String, Long>> unroutable = ctx.workers().get().thenCombine(ctx.store().readyByTags(),
+        (nodes, ready) -> Unroutable.count(ready, nodes.live()));
+    return ctx.store().queueCounts(ctx.clock().instant()).thenCombine(unroutable, (counts, stuck) -> {
       // Every configured queue appears, with zeros when it holds nothing; queues no longer
       // configured still show while their jobs are retained.
       Map<String, QueueCounts> byName = new TreeMap<>();
@@ -265,8 +269,13 @@ public final class HttpApi {
         byName.put(q, new QueueCounts(q, 0, 0, 0, 0, 0, 0, 0));
       }
       counts.forEach(c -> byName.put(c.queue(), c));
-      return json(StatusCodes.OK, Json.list(List.copyOf(byName.values()), null, Json::queue));
+      return json(StatusCodes.OK, Json.list(List.copyOf(byName.values()), null,
+          q -> Json.queue(q).put("unroutable", stuck.getOrDefault(q.queue(), 0L))));
     });
+  }
+
+  private CompletionStage<HttpResponse> workers() {
+    return ctx.workers().get().thenApply(n -> json(StatusCodes.OK, Json.list(n.nodes(), null, Json::workerNode)));
   }
 
   private Route runners() {

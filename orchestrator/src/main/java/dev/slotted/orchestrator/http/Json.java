@@ -156,6 +156,20 @@ public final class Json {
     return n;
   }
 
+  public static ObjectNode workerNode(dev.slotted.orchestrator.runtime.WorkerSet.NodeView w) {
+    ObjectNode n = MAPPER.createObjectNode();
+    n.put("node", w.node());
+    n.put("address", w.address());
+    w.tags().stream().sorted().forEach(n.putArray("tags")::add);
+    w.queues().stream().sorted().forEach(n.putArray("queues")::add);
+    n.put("capacity", w.capacity());
+    n.put("running", w.running());
+    n.put("buffered", w.buffered());
+    n.put("accepting", w.accepting());
+    n.put("reachable", w.reachable());
+    return n;
+  }
+
   public static ObjectNode runner(RunnerView r) {
     ObjectNode n = MAPPER.createObjectNode();
     n.put("id", r.id());

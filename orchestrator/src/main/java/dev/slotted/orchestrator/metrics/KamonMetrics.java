@@ -43,6 +43,8 @@ final class KamonMetrics implements Metrics {
       Kamon.gauge(QUEUE_JOBS, "Jobs of a queue in a state");
   private static final Metric.Gauge BUFFERED =
       Kamon.gauge(BUFFERED_JOBS, "Claimed jobs this runner holds, waiting for a worker");
+  private static final Metric.Gauge UNROUTABLE =
+      Kamon.gauge(UNROUTABLE_JOBS, "Ready jobs that no live worker can take (tags or queue)");
   private static final Metric.Timer SLOT =
       Kamon.timer(SLOT_WORK, "Work time of one slot window");
   private static final Metric.Counter OVERRUNS =
@@ -125,6 +127,11 @@ final class KamonMetrics implements Metrics {
   @Override
   public void dispatchDelay(String queue, Duration d) {
     DELAY.withTag(TAG_QUEUE, label(queue)).record(clamp(micros(d), MAX_DELAY_MICROS));
+  }
+
+  @Override
+  public void unroutableJobs(String queue, long count) {
+    UNROUTABLE.withTag(TAG_QUEUE, queue).update(count);
   }
 
   @Override

@@ -29,6 +29,7 @@ public interface Metrics extends AutoCloseable {
   String QUEUE_JOBS = "slotted_queue_jobs";
   String SLOT_WORK = "slotted_slot_work_seconds";
   String BUFFERED_JOBS = "slotted_buffered_jobs";
+  String UNROUTABLE_JOBS = "slotted_unroutable_jobs";
   String SLOT_OVERRUNS = "slotted_slot_overruns_total";
   String STORE_BUSY_RETRIES = "slotted_store_busy_retries_total";
   String STORE_TXN = "slotted_store_txn_seconds";
@@ -90,6 +91,9 @@ public interface Metrics extends AutoCloseable {
 
   /** Claimed jobs this runner holds, waiting for a worker (gauge). */
   void bufferedJobs(long count);
+
+  /** Ready jobs of a queue that no live worker (local or remote) can take: tags or queue (gauge). */
+  void unroutableJobs(String queue, long count);
 
   /** Current number of jobs of a queue in a state (gauge). */
   void queueJobs(String queue, String state, long count);

@@ -39,6 +39,9 @@ public class NoopMetrics implements Metrics {
   public void bufferedJobs(long count) {}
 
   @Override
+  public void unroutableJobs(String queue, long count) {}
+
+  @Override
   public void slotWork(Duration d) {}
 
   @Override

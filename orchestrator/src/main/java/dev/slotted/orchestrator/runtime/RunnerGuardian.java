@@ -63,7 +63,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
   public record GetStore(ActorRef<JobStore> replyTo) implements Command {}
 
   /** Asks for the worker nodes this runner sees (cluster mode; none otherwise). */
-  public record GetWorkerNodes(ActorRef<List<WorkerSet.NodeView>> replyTo) implements Command {}
+  public record GetWorkerNodes(ActorRef<WorkerSet.Nodes> replyTo) implements Command {}
 
   private record ClockEvent(SlotClock.Event event) implements Command {}
 
@@ -164,7 +164,10 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     this.windowed = new WindowedStore(deps.store(), owner, deps.clock());
     // Cluster mode is the actor system's: a member may get worker nodes.
     boolean cluster = "cluster".equals(ctx.getSystem().settings().config().getString("pekko.actor.provider"));
-    this.workerSet = supervised(WorkerSet.create(workers, owner, cluster), "worker-set");
+    Unroutable.Capability localCapability = s.workerCapacity() == 0 ? null
+        : new Unroutable.Capability(Set.copyOf(s.workerTags()), s.queues().keySet());
+    this.workerSet = supervised(WorkerSet.create(workers, localCapability, deps.store(), deps.metrics(),
+        s.queues().keySet(), owner, cluster), "worker-set");
     int partitions = deps.store().partitions();
     this.partitionCount = partitions;
     ActorRef<Reconciler.WhoOwns> ownership = ctx.messageAdapter(Reconciler.WhoOwns.class, OwnershipAsked::new);

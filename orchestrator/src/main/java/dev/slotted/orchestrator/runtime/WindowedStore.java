@@ -147,6 +147,11 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
+  public CompletionStage<List<dev.slotted.orchestrator.store.ReadyTags>> readyByTags() {
+    return store.readyByTags();
+  }
+
+  @Override
   public CompletionStage<Set<Integer>> partitionsWithDueWork(Collection<Integer> partitions, Instant now) {
     return store.partitionsWithDueWork(partitions, now);
   }

@@ -1,5 +1,8 @@
 package dev.slotted.orchestrator.runtime;
 
+import dev.slotted.orchestrator.metrics.Metrics;
+import dev.slotted.orchestrator.store.JobStore;
+import dev.slotted.orchestrator.store.ReadyTags;
 import dev.slotted.protocol.WorkerProtocol;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -37,8 +40,16 @@ import org.apache.pekko.cluster.typed.Subscribe;
  */
 public final class WorkerSet extends AbstractBehavior<Object> {
 
-  /** Asks for the worker nodes, for GET /api/v1/workers. */
-  public record GetNodes(ActorRef<List<NodeView>> replyTo) {}
+  /** Asks for the worker nodes, for GET /api/v1/workers and the unroutable counts. */
+  public record GetNodes(ActorRef<Nodes> replyTo) {}
+
+  /** The worker nodes, and what the live supervisors (the runner's own included) can take. */
+  public record Nodes(List<NodeView> nodes, List<Unroutable.Capability> live) {
+    public Nodes {
+      nodes = List.copyOf(nodes);
+      live = List.copyOf(live);
+    }
+  }
 
   /**
    * One worker node as this runner sees it.
@@ -63,6 +74,12 @@ public final class WorkerSet extends AbstractBehavior<Object> {
     INSTANCE
   }
 
+  private enum CountUnroutable {
+    INSTANCE
+  }
+
+  private record Ready(List<ReadyTags> ready) {}
+
   private static final class Remote {
     WorkerProtocol.CapacityReport report;
     boolean reachable = true;
@@ -79,10 +96,17 @@ public final class WorkerSet extends AbstractBehavior<Object> {
     }
   }
 
+  /** How often the unroutable jobs are counted for the metric (a read). */
+  static final Duration COUNT_EVERY = Duration.ofSeconds(5);
+
   /** How long a worker node may take to say what it runs before a renewal goes on without it. */
   static final Duration RUNNING_TIMEOUT = Duration.ofSeconds(2);
 
   private final ActorRef<WorkerProtocol.Command> local;
+  private final Unroutable.Capability localCapability;
+  private final JobStore store;
+  private final Metrics metrics;
+  private final Set<String> queues;
   private final ActorRef<WindowOwner.Command> owner;
   private final ActorRef<WorkerProtocol.Inbound> inbox;
   private final ActorRef<WorkerProtocol.CapacityReport> reports;
@@ -92,18 +116,28 @@ public final class WorkerSet extends AbstractBehavior<Object> {
 
   /**
    * @param local the runner's own WorkerSupervisor
+   * @param localCapability what it takes (null: nothing, its capacity is 0)
+   * @param store read (never written) to count the ready jobs no live worker can take
+   * @param queues the configured queues (each gets the unroutable gauge)
    * @param cluster whether this runner is a cluster member (else it has only its own supervisor)
    */
-  public static Behavior<Object> create(
-      ActorRef<WorkerProtocol.Command> local, ActorRef<WindowOwner.Command> owner, boolean cluster) {
-    return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new WorkerSet(ctx, timers, local, owner, cluster)));
+  public static Behavior<Object> create(ActorRef<WorkerProtocol.Command> local, Unroutable.Capability localCapability,
+      JobStore store, Metrics metrics, Set<String> queues, ActorRef<WindowOwner.Command> owner, boolean cluster) {
+    return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+        new WorkerSet(ctx, timers, local, localCapability, store, metrics, queues, owner, cluster)));
   }
 
   private WorkerSet(ActorContext<Object> ctx, TimerScheduler<Object> timers, ActorRef<WorkerProtocol.Command> local,
+      Unroutable.Capability localCapability, JobStore store, Metrics metrics, Set<String> queues,
       ActorRef<WindowOwner.Command> owner, boolean cluster) {
     super(ctx);
     this.local = local;
+    this.localCapability = localCapability;
+    this.store = store;
+    this.metrics = metrics;
+    this.queues = Set.copyOf(queues);
     this.owner = owner;
+    timers.startTimerWithFixedDelay(CountUnroutable.INSTANCE, COUNT_EVERY);
     this.inbox = ctx.spawn(Behaviors.supervise(EventInbox.create(owner))
         .onFailure(SupervisorStrategy.restart()), "inbox");
     this.reports = ctx.messageAdapter(WorkerProtocol.CapacityReport.class, Report::new);
@@ -128,6 +162,11 @@ public final class WorkerSet extends AbstractBehavior<Object> {
         .onMessage(Part.class, this::onPart)
         .onMessage(WorkerProtocol.Stop.class, this::onStop)
         .onMessage(GetNodes.class, this::onGetNodes)
+        .onMessageEquals(CountUnroutable.INSTANCE, () -> {
+          getContext().pipeToSelf(store.readyByTags(), (r, err) -> new Ready(err == null ? r : null));
+          return this;
+        })
+        .onMessage(Ready.class, this::onReady)
         .onMessageEquals(Resubscribe.INSTANCE, () -> {
           remotes.keySet().forEach(r -> r.tell(new WorkerProtocol.Subscribe(reports)));
           return this;
@@ -225,6 +264,36 @@ public final class WorkerSet extends AbstractBehavior<Object> {
     return this;
   }
 
+  private Behavior<Object> onReady(Ready r) {
+    if (r.ready() != null) {
+      Map<String, Long> unroutable = Unroutable.count(r.ready(), capabilities());
+      for (String q : queues) {
+        metrics.unroutableJobs(q, unroutable.getOrDefault(q, 0L));
+      }
+      unroutable.forEach((q, n) -> {
+        if (!queues.contains(q)) {
+          metrics.unroutableJobs(q, n);
+        }
+      });
+    }
+    return this;
+  }
+
+  /** What the live supervisors can take: the runner's own, and every reachable, accepting node's. */
+  private List<Unroutable.Capability> capabilities() {
+    List<Unroutable.Capability> live = new ArrayList<>();
+    if (localCapability != null) {
+      live.add(localCapability);
+    }
+    remotes.forEach((ref, remote) -> {
+      WorkerProtocol.CapacityReport r = remote.report;
+      if (remote.reachable && r != null && r.advert() != null && r.accepting() && r.capacity() > 0) {
+        live.add(new Unroutable.Capability(r.advert().tags(), r.advert().queues()));
+      }
+    });
+    return live;
+  }
+
   private Behavior<Object> onGetNodes(GetNodes g) {
     List<NodeView> nodes = new ArrayList<>();
     remotes.forEach((ref, remote) -> {
@@ -234,7 +303,7 @@ public final class WorkerSet extends AbstractBehavior<Object> {
             r.advert().queues(), r.capacity(), r.busy(), r.buffered(), r.accepting(), remote.reachable));
       }
     });
-    g.replyTo().tell(nodes);
+    g.replyTo().tell(new Nodes(nodes, capabilities()));
     return this;
   }
 }

@@ -136,6 +136,12 @@ public interface JobStore extends AutoCloseable {
   /** Per queue: counts by state and the age of the oldest ready job. */
   CompletionStage<List<QueueCounts>> queueCounts(Instant now);
 
+  /**
+   * The ready jobs by queue and exact tag set (a read): what the runner compares with the tags and
+   * queues its live workers offer, to count the jobs none of them can take.
+   */
+  CompletionStage<List<ReadyTags>> readyByTags();
+
   /** Which of these partitions have due work (ready, or scheduled and due) at {@code now}. */
   CompletionStage<Set<Integer>> partitionsWithDueWork(Collection<Integer> partitions, Instant now);
 

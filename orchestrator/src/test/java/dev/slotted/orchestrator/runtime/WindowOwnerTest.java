@@ -72,7 +72,9 @@ class WindowOwnerTest {
     for (int i = 0; i < n; i++) {
       jobs.add(NewJob.of(queue, "{}"));
     }
-    store.submitBatch(jobs, CLOCK.instant()).toCompletableFuture().get();
+    if (n > 0) {
+      store.submitBatch(jobs, CLOCK.instant()).toCompletableFuture().get();
+    }
     return store;
   }
 
@@ -192,6 +194,73 @@ class WindowOwnerTest {
       }
       assertThat(total).isEqualTo(104);
       workers.expectNoMessage(Duration.ofMillis(300));
+    }
+  }
+
+  @Test
+  void claimsForEachGroupOfSupervisorsOnlyTheJobsItsTagsAndQueuesCover() throws Exception {
+    try (SqliteJobStore store = storeWith(dir.resolve("t.db"), 0, "q")) {
+      List<NewJob> jobs = new ArrayList<>();
+      for (int i = 0; i < 10; i++) {
+        jobs.add(NewJob.of("q", "{}").withTags(List.of("gpu")));
+      }
+      jobs.add(NewJob.of("q", "{}").withTags(List.of("tpu")));
+      for (int i = 0; i < 40; i++) {
+        jobs.add(NewJob.of("q", "{}"));
+      }
+      store.submitBatch(jobs, CLOCK.instant()).toCompletableFuture().get();
+      TestProbe<WorkerProtocol.Command> local = KIT.createTestProbe();
+      TestProbe<WorkerProtocol.Command> plain = KIT.createTestProbe();
+      TestProbe<WorkerProtocol.Command> gpu = KIT.createTestProbe();
+      TestProbe<WorkerProtocol.Event> events = KIT.createTestProbe();
+      Owner o = owner(store, local, Set.of("q"), 0, new ArrayList<>());
+      o.capacity().tell(idle(1, 0)); // the runner's own: one worker, no tags
+      o.ref().tell(new WindowOwner.RemoteCapacity(remote(plain, 8, Set.of()), events.ref()));
+      o.ref().tell(new WindowOwner.RemoteCapacity(remote(gpu, 10, Set.of("gpu")), events.ref()));
+      o.ref().tell(new WindowOwner.Opened(1, Instant.MAX));
+      for (int i = 0; i < 4; i++) {
+        o.ref().tell(new WindowOwner.Backlog(0, false));
+        Thread.sleep(100);
+      }
+      List<ClaimedJob> toLocal = drain(local);
+      List<ClaimedJob> toPlain = drain(plain);
+      List<ClaimedJob> toGpu = drain(gpu);
+      // The runner's own supervisor and the untagged node serve the same tags and queues: one group,
+      // whose claim is shared by what each can take; none of them gets a tagged job.
+      assertThat(toLocal).hasSize(1).allMatch(j -> j.tags().isEmpty());
+      assertThat(toPlain).hasSize(8).allMatch(j -> j.tags().isEmpty());
+      // The gpu node's claim covers gpu jobs (older here, so first).
+      assertThat(toGpu).hasSize(10).allMatch(j -> j.tags().equals(List.of("gpu")));
+      // Nobody offers tpu: that job stays ready.
+      assertThat(count(store, JobState.READY)).isEqualTo(1 + 40 - 9);
+
+      // A node that is gone gets nothing more; its group's jobs wait.
+      o.ref().tell(new WindowOwner.WorkerGone(plain.ref()));
+      o.ref().tell(new WindowOwner.RemoteCapacity(idle(10, 10).from(gpu.ref(),
+          new WorkerProtocol.Advert("gpu-node", Set.of("gpu"), Set.of("q"))), events.ref()));
+      o.ref().tell(new WindowOwner.Backlog(0, false));
+      plain.expectNoMessage(Duration.ofMillis(300));
+      // The gpu node has room again: untagged jobs go there now (its tags cover them).
+      assertThat(gpu.expectMessageClass(WorkerProtocol.Dispatch.class, WAIT).jobs())
+          .hasSize(10).allMatch(j -> j.tags().isEmpty());
+    }
+  }
+
+  private static WorkerProtocol.CapacityReport remote(TestProbe<WorkerProtocol.Command> p, int capacity,
+      Set<String> tags) {
+    return idle(capacity, 0).from(p.ref(), new WorkerProtocol.Advert(p.ref().path().name(), tags, Set.of("q")));
+  }
+
+  private static List<ClaimedJob> drain(TestProbe<WorkerProtocol.Command> p) {
+    List<ClaimedJob> jobs = new ArrayList<>();
+    while (true) {
+      WorkerProtocol.Command c;
+      try {
+        c = p.receiveMessage(Duration.ofMillis(300));
+      } catch (AssertionError noMore) {
+        return jobs;
+      }
+      jobs.addAll(((WorkerProtocol.Dispatch) c).jobs());
     }
   }
 

@@ -150,6 +150,11 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
+  public CompletionStage<List<dev.slotted.orchestrator.store.ReadyTags>> readyByTags() {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
   public CompletionStage<Set<Integer>> partitionsWithDueWork(Collection<Integer> partitions, Instant now) {
     throw new UnsupportedOperationException();
   }

@@ -56,8 +56,8 @@ public record WorkerSettings(
     Objects.requireNonNull(dispatcher, "dispatcher");
     Objects.requireNonNull(stopTimeout, "stopTimeout");
     queues = Map.copyOf(queues);
-    if (capacity < 1) {
-      throw new IllegalArgumentException("capacity must be >= 1, got " + capacity);
+    if (capacity < 0) {
+      throw new IllegalArgumentException("capacity must be >= 0, got " + capacity);
     }
   }
 
@@ -119,8 +119,8 @@ public record WorkerSettings(
   public static WorkerSettings fromConfig(Config root) {
     Config w = root.getConfig("slotted.workers");
     int capacity = w.getInt("capacity");
-    if (capacity < 1) {
-      throw new ConfigException.BadValue("slotted.workers.capacity", "must be >= 1, got " + capacity);
+    if (capacity < 0) {
+      throw new ConfigException.BadValue("slotted.workers.capacity", "must be >= 0, got " + capacity);
     }
     int tail = w.getInt("log-tail-chars");
     if (tail < 0) {

@@ -54,7 +54,7 @@ class WorkerSettingsTest {
 
   @Test
   void invalidValuesFailNamingTheKey() {
-    assertThatThrownBy(() -> WorkerSettings.fromConfig(config("slotted.workers.capacity = 0")))
+    assertThatThrownBy(() -> WorkerSettings.fromConfig(config("slotted.workers.capacity = -1")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("slotted.workers.capacity");
     assertThatThrownBy(() -> WorkerSettings.fromConfig(config("slotted.queues.reports.concurrency = -1")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("slotted.queues.reports.concurrency");

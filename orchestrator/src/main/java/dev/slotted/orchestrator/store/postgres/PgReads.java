@@ -24,6 +24,8 @@ import java.util.concurrent.CompletionStage;
 
 /** The PostgreSQL store's reads, and the runner and leader lease rows. */
 final class PgReads {
+  private static final String READY_BY_TAGS =
+      "SELECT queue, tags, count(*) FROM jobs WHERE state = 'ready' GROUP BY queue, tags";
   private static final String STATS = "SELECT queue, state, sum(n) FROM queue_stats GROUP BY queue, state";
   private static final String OLDEST_READY =
       "SELECT queue, min(visible_at) FROM jobs WHERE state = 'ready' GROUP BY queue";
@@ -104,6 +106,19 @@ final class PgReads {
         next = rows.get(rows.size() - 1).job().id();
       }
       return new Page<>(PgJobs.attach(c, rows), next);
+    });
+  }
+
+  CompletionStage<List<dev.slotted.orchestrator.store.ReadyTags>> readyByTags() {
+    return db.read("ready by tags", c -> {
+      List<dev.slotted.orchestrator.store.ReadyTags> out = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(READY_BY_TAGS); ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new dev.slotted.orchestrator.store.ReadyTags(rs.getString(1),
+              rs.getString(2) == null ? List.of() : dev.slotted.orchestrator.store.sqlite.Json.parseStrings(rs.getString(2)), rs.getLong(3)));
+        }
+      }
+      return out;
     });
   }
 

@@ -384,6 +384,11 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
+  public CompletionStage<List<dev.slotted.orchestrator.store.ReadyTags>> readyByTags() {
+    return reads.readyByTags();
+  }
+
+  @Override
   public CompletionStage<Set<Integer>> partitionsWithDueWork(Collection<Integer> parts, Instant now) {
     return reads.partitionsWithDueWork(parts, now);
   }

@@ -21,6 +21,8 @@ import java.util.concurrent.CompletionStage;
 
 /** The store's reads: each one snapshot on a reader connection, never the write lock. */
 final class JobReads {
+  private static final String READY_BY_TAGS =
+      "SELECT queue, tags, count(*) FROM jobs WHERE state = 'ready' GROUP BY queue, tags";
   private static final String STATS = "SELECT queue, state, n FROM queue_stats";
   /** Scans ready rows only (the jobs_ready partial index); the ready set is the live backlog. */
   private static final String OLDEST_READY =
@@ -91,6 +93,19 @@ final class JobReads {
         next = rows.get(rows.size() - 1).job().id();
       }
       return new Page<>(JobRows.attach(c, rows), next);
+    });
+  }
+
+  CompletionStage<List<dev.slotted.orchestrator.store.ReadyTags>> readyByTags() {
+    return db.read("ready by tags", c -> {
+      List<dev.slotted.orchestrator.store.ReadyTags> out = new ArrayList<>();
+      try (ResultSet rs = c.prepare(READY_BY_TAGS).executeQuery()) {
+        while (rs.next()) {
+          out.add(new dev.slotted.orchestrator.store.ReadyTags(rs.getString(1),
+              rs.getString(2) == null ? List.of() : Json.parseStrings(rs.getString(2)), rs.getLong(3)));
+        }
+      }
+      return out;
     });
   }
 

@@ -413,6 +413,11 @@ public final class SqliteJobStore implements JobStore {
   }
 
   @Override
+  public CompletionStage<List<dev.slotted.orchestrator.store.ReadyTags>> readyByTags() {
+    return reads.readyByTags();
+  }
+
+  @Override
   public CompletionStage<Set<Integer>> partitionsWithDueWork(Collection<Integer> partitions, Instant now) {
     return reads.partitionsWithDueWork(partitions, now);
   }
