@@ -8,11 +8,35 @@ import picocli.CommandLine.Command;
 /** {@code slotted runners}: the TDMA slot table. */
 @Command(name = "runners", mixinStandardHelpOptions = true,
     description = "Show the slot table: each runner's window in the cycle, its partitions, its last slot's work,"
-        + " and its running and buffered (claimed ahead) jobs.")
+        + " and its running and buffered (claimed ahead) jobs; in cluster mode also the worker nodes (address, tags,"
+        + " queues, capacity, running, reachable).")
 final class RunnersCommand extends ClientCommand {
 
   @Override
   int execute(ApiClient api) {
+    int code = runners(api);
+    if (code != 0 || options.json) {
+      return code;
+    }
+    // Cluster mode: the worker nodes, as the runner answering sees them.
+    ApiClient.Response workers = api.get("/api/v1/workers");
+    if (workers.ok() && workers.json() != null && workers.json().path("items").size() > 0) {
+      out().println();
+      Table t = new Table("WORKER NODE", "ADDRESS", "TAGS", "QUEUES", "CAPACITY", "RUNNING", "BUFFERED", "REACHABLE");
+      for (JsonNode w : workers.json().path("items")) {
+        List<String> tags = new ArrayList<>();
+        w.path("tags").forEach(x -> tags.add(x.asText()));
+        List<String> queues = new ArrayList<>();
+        w.path("queues").forEach(x -> queues.add(x.asText()));
+        t.row(text(w, "node"), text(w, "address"), String.join(",", tags), String.join(",", queues),
+            text(w, "capacity"), text(w, "running"), text(w, "buffered"), w.path("reachable").asBoolean() ? "yes" : "no");
+      }
+      t.print(out());
+    }
+    return 0;
+  }
+
+  private int runners(ApiClient api) {
     return show(api.get("/api/v1/runners"), page -> {
       Table t = new Table("ID", "SLOT", "ALIVE", "CYCLE", "WINDOW", "PARTITIONS", "LAST WORK", "OVERRUNS",
           "RUNNING", "BUFFERED");

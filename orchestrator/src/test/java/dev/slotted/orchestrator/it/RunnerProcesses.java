@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Real runner processes ({@code java -jar slotted.jar serve}) on one SQLite file, for the
- * integration tests. Each runner gets its own node id and HTTP port; its output goes to
- * runner-N.log in the test directory.
+ * integration tests, and worker-only nodes ({@code slotted worker}) that join them over Pekko
+ * Cluster on loopback. Each process has an index; a runner gets its own node id and HTTP port, a
+ * worker node the node id it is given; the output of process N goes to runner-N.log in the test
+ * directory.
  */
 final class RunnerProcesses implements AutoCloseable {
   private final Path dir;
@@ -82,8 +84,38 @@ final class RunnerProcesses implements AutoCloseable {
         extraConf,
         perRunnerConf.apply(i),
         ""));
+    launch(i, "serve", conf, port);
+    return port;
+  }
+
+  /**
+   * Starts process {@code i} as a worker-only node named {@code nodeId} that joins the cluster at
+   * {@code seedPort} (a runner's Artery port on loopback), with this extra configuration (tags,
+   * capacity, queues).
+   */
+  void startWorker(int i, String nodeId, int seedPort, String conf) throws IOException {
+    Path log = dir.resolve("runner-" + i + ".log");
+    logStart.put(i, Files.exists(log) ? Files.size(log) : 0L);
+    Path file = dir.resolve("worker-" + i + ".conf");
+    Files.writeString(file, String.join("\n",
+        "slotted {",
+        "  node-id = \"" + nodeId + "\"",
+        "  workers.log-dir = \"" + dir.resolve("logs-" + i) + "\"",
+        "  workers.pid-dir = \"" + dir.resolve("pids-" + i) + "\"",
+        "  metrics.actor-metrics = off",
+        "}",
+        "pekko.cluster.seed-nodes = [\"pekko://slotted@127.0.0.1:" + seedPort + "\"]",
+        "pekko.remote.artery.canonical.port = 0",
+        "pekko.management.http.port = 0",
+        extraConf,
+        conf,
+        ""));
+    launch(i, "worker", file, 0);
+  }
+
+  private void launch(int i, String command, Path conf, int port) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    Process p = new ProcessBuilder(java, "-Xmx256m", "-jar", jar(), "serve", "-c", conf.toString())
+    Process p = new ProcessBuilder(java, "-Xmx256m", "-jar", jar(), command, "-c", conf.toString())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("runner-" + i + ".log").toFile()))
         .start();
@@ -93,7 +125,6 @@ final class RunnerProcesses implements AutoCloseable {
     }
     processes.set(i, p);
     ports.set(i, port);
-    return port;
   }
 
   Process process(int i) {
@@ -181,7 +212,7 @@ final class RunnerProcesses implements AutoCloseable {
     }
   }
 
-  private static int freePort() throws IOException {
+  static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
