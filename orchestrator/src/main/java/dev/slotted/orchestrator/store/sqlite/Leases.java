@@ -99,6 +99,9 @@ final class Leases {
       + " att_ended_at = CASE WHEN " + BACK + " THEN NULL ELSE ?1 END,"
       + " att_outcome = CASE WHEN " + BACK + " THEN NULL ELSE 'lease_expired' END,"
       + " att_error = CASE WHEN " + BACK + " THEN NULL ELSE " + REAP_ERROR + " END,"
+      // Back in the queue at its old place: due since it first became due, not since the lease ran
+      // out, so a crashed runner's jobs run before the backlog that came after them.
+      + " visible_at = CASE WHEN " + BACK + " THEN coalesce(due_at, visible_at) ELSE visible_at END,"
       + " lease_token = NULL, due_at = NULL"
       + " WHERE part = ?2 AND lease_token IS NOT NULL AND visible_at <= ?1"
       + " RETURNING id, queue, state, at_most_once";
