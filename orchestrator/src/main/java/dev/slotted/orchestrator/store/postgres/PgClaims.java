@@ -82,6 +82,9 @@ final class PgClaims {
       + " att_ended_at = CASE WHEN " + BACK + " THEN NULL ELSE ?::bigint END,"
       + " att_outcome = CASE WHEN " + BACK + " THEN NULL ELSE 'lease_expired' END,"
       + " att_error = CASE WHEN " + BACK + " THEN NULL ELSE " + REAP_ERROR + " END,"
+      // Back in the queue at its old place: due since it first became due, not since the lease ran
+      // out, so a crashed runner's jobs run before the backlog that came after them.
+      + " visible_at = CASE WHEN " + BACK + " THEN coalesce(due_at, visible_at) ELSE visible_at END,"
       + " lease_token = NULL, due_at = NULL"
       + " WHERE id = ANY(?)"
       + " RETURNING id, queue, state, at_most_once, part";
@@ -93,14 +96,14 @@ final class PgClaims {
         + (dueBefore ? CLAIM_DUE_BEFORE : "") + CLAIM_TAIL;
   }
 
-  static List<ClaimedJob> claim(Connection c, ClaimRequest req) throws SQLException {
-    long now = req.now().toEpochMilli();
+  static List<ClaimedJob> claim(Connection c, ClaimRequest req, Instant at) throws SQLException {
+    long now = at.toEpochMilli();
     PgStats stats = new PgStats();
     promote(c, req.partition(), now, Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)), stats);
     boolean byQueue = !req.queues().isEmpty();
     boolean byTags = !req.workerTags().isEmpty();
     List<ClaimedJob> claimed = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(claimSql(byQueue, byTags, req.dueBefore() != null))) {
+    try (PreparedStatement ps = c.prepareStatement(claimSql(byQueue, byTags, req.minWait() != null))) {
       int i = 1;
       ps.setInt(i++, req.partition());
       if (byQueue) {
@@ -109,8 +112,8 @@ final class PgClaims {
       if (byTags) {
         ps.setString(i++, Json.strings(req.workerTags()));
       }
-      if (req.dueBefore() != null) {
-        ps.setLong(i++, req.dueBefore().toEpochMilli());
+      if (req.minWait() != null) {
+        ps.setLong(i++, req.dueBefore(at).toEpochMilli());
       }
       ps.setInt(i++, req.limit());
       ps.setLong(i++, now);
@@ -125,7 +128,7 @@ final class PgClaims {
           boolean atMostOnce = rs.getInt(7) == 1;
           claimed.add(new ClaimedJob(Long.toString(rs.getLong(1)), queue, rs.getString(11), rs.getInt(5),
               rs.getInt(6), rs.getString(2), rs.getString(12), req.partition(), Json.parseStrings(rs.getString(9)),
-              timeout, Instant.ofEpochMilli(rs.getLong(4)), req.now(), rs.getInt(3)));
+              timeout, Instant.ofEpochMilli(rs.getLong(4)), at, rs.getInt(3)));
           stats.move(queue, req.partition(), JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
         }
       }
@@ -141,22 +144,22 @@ final class PgClaims {
    * The highest priority among the ready jobs this claim could take (tags aside), or null when none:
    * a round claims its partitions in this order (see {@link RoundPlan#byBestPriority}).
    */
-  static Integer bestPriority(Connection c, ClaimRequest req) throws SQLException {
+  static Integer bestPriority(Connection c, ClaimRequest req, Instant at) throws SQLException {
     PgStats stats = new PgStats();
-    promote(c, req.partition(), req.now().toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
+    promote(c, req.partition(), at.toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
         stats);
     stats.flush(c);
     boolean byQueue = !req.queues().isEmpty();
     try (PreparedStatement ps = c.prepareStatement("SELECT priority FROM jobs WHERE part = ? AND state = 'ready'"
-        + (byQueue ? CLAIM_QUEUES : "") + (req.dueBefore() != null ? CLAIM_DUE_BEFORE : "")
+        + (byQueue ? CLAIM_QUEUES : "") + (req.minWait() != null ? CLAIM_DUE_BEFORE : "")
         + " ORDER BY priority DESC, visible_at LIMIT 1")) {
       int i = 1;
       ps.setInt(i++, req.partition());
       if (byQueue) {
         ps.setArray(i++, c.createArrayOf("text", req.queues().toArray()));
       }
-      if (req.dueBefore() != null) {
-        ps.setLong(i, req.dueBefore().toEpochMilli());
+      if (req.minWait() != null) {
+        ps.setLong(i, req.dueBefore(at).toEpochMilli());
       }
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getInt(1) : null;
