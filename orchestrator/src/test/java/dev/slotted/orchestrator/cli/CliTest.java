@@ -237,8 +237,8 @@ class CliTest {
   void queuesAndRunnersPrintTables() throws Exception {
     Run q = run("queues");
     assertThat(q.exit()).isZero();
-    assertThat(q.out()).containsPattern("(?m)^QUEUE\\s+SCHEDULED\\s+READY\\s+RUNNING\\s+SUCCEEDED\\s+DEAD\\s+CANCELLED\\s+OLDEST READY$")
-        .containsPattern("(?m)^empty\\s+0\\s+0\\s+0\\s+0\\s+0\\s+0\\s+-$");
+    assertThat(q.out()).containsPattern("(?m)^QUEUE\\s+SCHEDULED\\s+READY\\s+RUNNING\\s+SUCCEEDED\\s+DEAD\\s+CANCELLED\\s+OLDEST READY\\s+UNROUTABLE$")
+        .containsPattern("(?m)^empty\\s+0\\s+0\\s+0\\s+0\\s+0\\s+0\\s+-\\s+0$");
     assertThat(run("queues", "--json").json().get("items").size()).isEqualTo(server.settings.queues().size());
 
     Run r = run("runners");

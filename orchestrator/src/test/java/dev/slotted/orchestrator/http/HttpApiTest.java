@@ -439,6 +439,19 @@ class HttpApiTest {
     assertThat(find(items, "reports").get("scheduled").asLong()).isPositive();
   }
 
+  @Test
+  void queuesCountReadyJobsThatNoLiveWorkerCanTakeAsUnroutable() throws Exception {
+    // This runner's workers offer no tags and there are no worker nodes: tagged ready jobs are stuck.
+    submitOk("{\"queue\": \"demo\", \"tags\": [\"tpu\"]}");
+    submitOk("{\"queue\": \"demo\", \"tags\": [\"tpu\", \"gpu\"]}");
+    submitOk("{\"queue\": \"demo\"}");
+    JsonNode items = TestServer.json(server.get("/api/v1/queues")).get("items");
+    assertThat(find(items, "demo").get("unroutable").asLong()).isEqualTo(2);
+    assertThat(find(items, "empty").get("unroutable").asLong()).isZero();
+    JsonNode workers = TestServer.json(server.get("/api/v1/workers"));
+    assertThat(workers.get("items")).isEmpty();
+  }
+
   private static JsonNode find(JsonNode items, String queue) {
     for (JsonNode q : items) {
       if (q.get("queue").asText().equals(queue)) {
