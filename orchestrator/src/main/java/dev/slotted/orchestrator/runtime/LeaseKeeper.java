@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -131,31 +132,57 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
   private Behavior<Command> onRunning(Running r) {
     Instant now = clock.instant();
     Duration every = lease.dividedBy(4);
-    List<Lease> held = new ArrayList<>(r.running().jobs().size());
-    List<Lease> due = new ArrayList<>();
-    List<Lease> fresh = new ArrayList<>();
+    // The store answers by job id. A job can be held twice (a worker node that was unreachable
+    // still runs an attempt whose lease expired, while another node runs the next one): such
+    // leases go in a later statement, so each answer names exactly one lease.
+    List<List<Lease>> dueBatches = new ArrayList<>();
+    List<List<Lease>> freshBatches = new ArrayList<>();
+    List<Set<String>> idsOfBatch = new ArrayList<>();
     Map<String, Instant> renewed = new HashMap<>();
     for (WorkerProtocol.RunningJob j : r.running().jobs()) {
       Lease l = new Lease(j.jobId(), j.leaseToken());
-      held.add(l);
+      int b = 0;
+      while (b < idsOfBatch.size() && idsOfBatch.get(b).contains(l.jobId())) {
+        b++;
+      }
+      if (b == idsOfBatch.size()) {
+        idsOfBatch.add(new HashSet<>());
+        dueBatches.add(new ArrayList<>());
+        freshBatches.add(new ArrayList<>());
+      }
+      idsOfBatch.get(b).add(l.jobId());
       Instant last = renewedAt.get(l.token());
       if (last == null || !now.isBefore(last.plus(every))) {
-        due.add(l);
+        dueBatches.get(b).add(l);
         renewed.put(l.token(), now);
       } else {
-        fresh.add(l);
+        freshBatches.get(b).add(l);
         renewed.put(l.token(), last);
       }
     }
     renewedAt = renewed; // forgets the leases that ended
-    CompletionStage<Set<String>> lost = store.renewLeases(runnerId, due, lease, clock)
-        .thenCombine(store.notHeld(runnerId, fresh), (a, b) -> {
-          Set<String> all = new HashSet<>(a);
-          all.addAll(b);
-          return all;
-        });
+    CompletionStage<Map<String, String>> lost = CompletableFuture.completedFuture(new HashMap<>());
+    for (int b = 0; b < idsOfBatch.size(); b++) {
+      List<Lease> due = dueBatches.get(b);
+      List<Lease> fresh = freshBatches.get(b);
+      CompletionStage<Map<String, String>> batch = (due.isEmpty()
+          ? CompletableFuture.<Set<String>>completedFuture(Set.of())
+          : store.renewLeases(runnerId, due, lease, clock))
+          .thenCombine(fresh.isEmpty() ? CompletableFuture.<Set<String>>completedFuture(Set.of())
+              : store.notHeld(runnerId, fresh), (x, y) -> {
+                Set<String> ids = new HashSet<>(x);
+                ids.addAll(y);
+                List<Lease> held = new ArrayList<>(due);
+                held.addAll(fresh);
+                return tokensOf(held, ids);
+              });
+      lost = lost.thenCombine(batch, (all, more) -> {
+        more.forEach(all::putIfAbsent);
+        return all;
+      });
+    }
     getContext().pipeToSelf(lost,
-        (ids, err) -> err == null ? new Renewed(tokensOf(held, ids)) : new Failed("renew leases", err));
+        (tokens, err) -> err == null ? new Renewed(tokens) : new Failed("renew leases", err));
     return this;
   }
 

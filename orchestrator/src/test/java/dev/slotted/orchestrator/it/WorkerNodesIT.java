@@ -24,8 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Worker-only nodes ({@code slotted worker}) in real JVMs on loopback, joined over Pekko Cluster to
  * orchestrators on one SQLite file: jobs go only where their tags are, a job no live node can take
  * is counted as unroutable and runs once a capable node joins, a SIGKILLed node's jobs run again
- * elsewhere after their leases (once, never overlapping), and completions of remote attempts reach
- * a surviving orchestrator when the one that claimed them dies.
+ * elsewhere after their leases (once, never overlapping), a paused node's late completions are
+ * refused and counted, a node joins and leaves while jobs flow, and completions of remote attempts
+ * reach a surviving orchestrator when the one that claimed them dies.
  */
 class WorkerNodesIT {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -163,6 +164,90 @@ class WorkerNodesIT {
       }
       assertThat(claimedByFirst).as("attempts the killed orchestrator had claimed").isPositive();
     }
+  }
+
+  @Test
+  void aPausedWorkerNodesLateCompletionsAreRefusedAndCounted() throws Exception {
+    int seed = RunnerProcesses.freePort();
+    // Unreachable while paused, but not downed: it comes back and delivers what its attempts did.
+    String patient = "pekko.cluster.split-brain-resolver.stable-after = 30s";
+    try (RunnerProcesses nodes = new RunnerProcesses(dir, orchestratorConf(3))
+             .perRunner(i -> "pekko.remote.artery.canonical.port = " + seed + "\n" + patient);
+         SqliteJobStore store = MultiRunnerIT.openStore(dir.resolve("slotted.db"))) {
+      nodes.start(0);
+      nodes.awaitUp(0, UP);
+      nodes.startWorker(1, "paused", seed, "slotted.workers.capacity = 10\n" + patient);
+      nodes.startWorker(2, "steady", seed, "slotted.workers.capacity = 10\n" + patient);
+      awaitWorkers(nodes, 2);
+
+      submit(nodes, 20, "{\"ms\":6000}", "[]");
+      awaitRunning(store, 20, Duration.ofSeconds(30));
+      nodes.signal(1, "STOP"); // past its leases: they expire and the jobs are claimed again
+      Thread.sleep(10_000);
+      nodes.signal(1, "CONT");
+
+      MultiRunnerIT.awaitFinished(store, 20, Duration.ofSeconds(90));
+      long expired = 0;
+      for (Job j : MultiRunnerIT.allJobs(store)) {
+        assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
+        List<Attempt> attempts = j.attempts();
+        assertThat(attempts.stream().filter(a -> a.outcome() == AttemptOutcome.SUCCEEDED)).as("job %s", j.id())
+            .hasSize(1);
+        assertThat(MultiRunnerIT.maxOverlap(attempts)).isLessThanOrEqualTo(1);
+        if (attempts.get(0).outcome() == AttemptOutcome.LEASE_EXPIRED) {
+          expired++;
+        }
+      }
+      assertThat(expired).as("jobs whose lease expired on the paused node").isGreaterThanOrEqualTo(5);
+      assertThat(awaitMetric(nodes, "slotted_lease_rejections_total", n -> n >= 1))
+          .as("late completions refused and counted").isGreaterThanOrEqualTo(1);
+    }
+  }
+
+  @Test
+  void aWorkerNodeJoinsAndLeavesWhileJobsFlow() throws Exception {
+    int seed = RunnerProcesses.freePort();
+    try (RunnerProcesses nodes = new RunnerProcesses(dir, orchestratorConf(3))
+             .perRunner(i -> "pekko.remote.artery.canonical.port = " + seed);
+         SqliteJobStore store = MultiRunnerIT.openStore(dir.resolve("slotted.db"))) {
+      nodes.start(0);
+      nodes.awaitUp(0, UP);
+      nodes.startWorker(1, "first", seed, "slotted.workers.capacity = 4\nslotted.shutdown.grace = 1s");
+      awaitWorkers(nodes, 1);
+      submit(nodes, 40, "{\"ms\":400}", "[]");
+      nodes.startWorker(2, "second", seed, "slotted.workers.capacity = 4");
+      awaitWorkers(nodes, 2);
+      submit(nodes, 40, "{\"ms\":400}", "[]");
+      assertThat(nodes.terminate(1, Duration.ofSeconds(30))).as("SIGTERM: drained, left the cluster").isNotEqualTo(-1);
+      submit(nodes, 20, "{\"ms\":100}", "[]");
+
+      MultiRunnerIT.awaitFinished(store, 100, Duration.ofSeconds(90));
+      Map<String, Long> perNode = new java.util.HashMap<>();
+      for (Job j : MultiRunnerIT.allJobs(store)) {
+        assertThat(j.state()).isEqualTo(JobState.SUCCEEDED);
+        assertThat(j.attempts().stream().filter(a -> a.outcome() == AttemptOutcome.SUCCEEDED)).hasSize(1);
+        Attempt last = j.attempts().get(j.attempts().size() - 1);
+        perNode.merge(last.worker().split("/")[0], 1L, Long::sum);
+      }
+      assertThat(perNode.keySet()).containsExactlyInAnyOrder("first", "second");
+    }
+  }
+
+  private static long awaitMetric(RunnerProcesses nodes, String name, Predicate<Long> wanted) throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    long n = -1;
+    while (System.nanoTime() < deadline) {
+      for (String line : nodes.get(0, "/metrics").body().split("\n")) {
+        if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+          n = (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+        }
+      }
+      if (wanted.test(n)) {
+        return n;
+      }
+      Thread.sleep(500);
+    }
+    return n;
   }
 
   private static void submit(RunnerProcesses nodes, int n, String payload, String tags) throws Exception {
