@@ -100,7 +100,7 @@ public final class WorkerSet extends AbstractBehavior<Object> {
   static final Duration COUNT_EVERY = Duration.ofSeconds(5);
 
   /** How long a worker node may take to say what it runs before a renewal goes on without it. */
-  static final Duration RUNNING_TIMEOUT = Duration.ofSeconds(2);
+  static final Duration RUNNING_TIMEOUT = Duration.ofSeconds(1);
 
   private final ActorRef<WorkerProtocol.Command> local;
   private final Unroutable.Capability localCapability;
