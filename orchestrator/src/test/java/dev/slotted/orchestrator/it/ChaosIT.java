@@ -194,13 +194,14 @@ class ChaosIT {
   }
 
   /**
-   * Posts batches with idempotency keys to a live runner at {@code rate} jobs a second (five batches
-   * a second); a failed request is re-sent, with the same keys, elsewhere.
+   * Posts batches with idempotency keys to a live runner at {@code rate} jobs a second; a failed
+   * request is re-sent, with the same keys, elsewhere. A submit waits for a window (up to a cycle),
+   * so a batch carries half a second's jobs to keep the pace.
    */
   private static void submitLoop(RunnerProcesses runners, Map<String, String> accepted, AtomicBoolean on, Random random,
       int rate) {
     int n = 0;
-    int batch = Math.max(1, Math.min(1000, rate / 5));
+    int batch = Math.max(5, Math.min(1000, rate / 2));
     long started = System.nanoTime();
     while (on.get()) {
       long due = (long) ((System.nanoTime() - started) / 1e9 * rate);
