@@ -224,7 +224,7 @@ class ChaosIT {
         try {
           HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
                   URI.create("http://127.0.0.1:" + runners.port(target) + "/api/v1/jobs/batch"))
-              .timeout(Duration.ofSeconds(3))
+              .timeout(Duration.ofSeconds(10))
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() == 201 || r.statusCode() == 200) {
