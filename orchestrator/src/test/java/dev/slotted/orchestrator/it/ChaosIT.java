@@ -194,13 +194,14 @@ class ChaosIT {
   }
 
   /**
-   * Posts batches with idempotency keys to a live runner at {@code rate} jobs a second (five batches
-   * a second); a failed request is re-sent, with the same keys, elsewhere.
+   * Posts batches with idempotency keys to a live runner at {@code rate} jobs a second; a failed
+   * request is re-sent, with the same keys, elsewhere. A submit waits for a window (up to a cycle),
+   * so a batch carries half a second's jobs to keep the pace.
    */
   private static void submitLoop(RunnerProcesses runners, Map<String, String> accepted, AtomicBoolean on, Random random,
       int rate) {
     int n = 0;
-    int batch = Math.max(1, Math.min(1000, rate / 5));
+    int batch = Math.max(5, Math.min(1000, rate / 2));
     long started = System.nanoTime();
     while (on.get()) {
       long due = (long) ((System.nanoTime() - started) / 1e9 * rate);
@@ -223,7 +224,7 @@ class ChaosIT {
         try {
           HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(
                   URI.create("http://127.0.0.1:" + runners.port(target) + "/api/v1/jobs/batch"))
-              .timeout(Duration.ofSeconds(3))
+              .timeout(Duration.ofSeconds(10))
               .header("Content-Type", "application/json")
               .POST(HttpRequest.BodyPublishers.ofString(body.toString())).build(), HttpResponse.BodyHandlers.ofString());
           if (r.statusCode() == 201 || r.statusCode() == 200) {

@@ -279,14 +279,19 @@ final class Leases {
   }
 
   /** Ends the expired leases of one partition; returns the reaped job ids, ascending. */
-  static List<String> reap(Conn c, int partition, long t) throws SQLException {
+  /** Whether the partition has an expired lease at {@code t} (a read: no write lock). */
+  static boolean anyExpired(Conn c, int partition, long t) throws SQLException {
     PreparedStatement any = c.prepare(ANY_EXPIRED);
     any.setInt(1, partition);
     any.setLong(2, t);
     try (ResultSet rs = any.executeQuery()) {
-      if (!rs.next() || rs.getInt(1) == 0) {
-        return List.of();
-      }
+      return rs.next() && rs.getInt(1) != 0;
+    }
+  }
+
+  static List<String> reap(Conn c, int partition, long t) throws SQLException {
+    if (!anyExpired(c, partition, t)) {
+      return List.of();
     }
     PreparedStatement ins = c.prepare(REAP_ARCHIVE);
     ins.setLong(1, t);
