@@ -125,7 +125,7 @@ public final class NodeGateway extends AbstractBehavior<Object> {
           return this;
         })
         .onMessage(Listing.class, this::onListing)
-        .onMessageEquals(Flush.INSTANCE, this::onFlush)
+        .onMessageEquals(Flush.INSTANCE, () -> flush(true))
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .build();
   }
@@ -194,15 +194,24 @@ public final class NodeGateway extends AbstractBehavior<Object> {
     return this;
   }
 
-  private Behavior<Object> onFlush() {
-    flushPending = false;
+  /** @param fresh completions just reported (log a wait once, not at every retry) */
+  private Behavior<Object> flush(boolean fresh) {
+    if (fresh) {
+      flushPending = false;
+    }
     for (Iterator<Map.Entry<ActorRef<WorkerProtocol.Inbound>, List<WorkerProtocol.Finished>>> it =
         outgoing.entrySet().iterator(); it.hasNext(); ) {
       var e = it.next();
       ActorRef<WorkerProtocol.Inbound> target = target(e.getKey());
       if (target != null) {
+        if (!target.equals(e.getKey())) {
+          getContext().getLog().info("[{}] completions go to [{}], not the orchestrator that dispatched them",
+              e.getValue().size(), target.path().address());
+        }
         send(target, e.getValue());
         it.remove();
+      } else if (fresh) {
+        getContext().getLog().info("No live orchestrator: [{}] completions wait for one", e.getValue().size());
       }
     }
     return this;
@@ -237,7 +246,7 @@ public final class NodeGateway extends AbstractBehavior<Object> {
         send(target, p.finished());
       }
     }
-    return onFlush();
+    return flush(false);
   }
 
   private Behavior<Object> onListing(Listing l) {
