@@ -214,7 +214,7 @@ public final class SlottedApp implements AutoCloseable {
             Math.floorDiv(now, cycleMs), cycleMs).count();
         long at = SlotMath.joinAt(now + 5, cycleMs, members, tdma.guard().toMillis());
         Thread.sleep(Math.max(0, at - clock.millis()));
-        store.heartbeat(runnerId, "{}", tdma.runnerTtl(), clock.instant()).toCompletableFuture().join();
+        store.heartbeat(runnerId, "{}", tdma.runnerTtl(), clock).toCompletableFuture().join();
         return;
       } catch (java.util.concurrent.CompletionException e) {
         if (System.nanoTime() > deadline) {

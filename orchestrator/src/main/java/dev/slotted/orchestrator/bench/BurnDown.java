@@ -200,7 +200,7 @@ public final class BurnDown {
       for (int i = 0; i < n; i++) {
         jobs.add(NewJob.of(options.queue(), options.payload()).withRunAt(held));
       }
-      store.submitBatch(jobs, clock.instant()).toCompletableFuture().get();
+      store.submitBatch(jobs, clock).toCompletableFuture().get();
     }
     return options.jobs() / ((System.nanoTime() - start) / 1e9);
   }

@@ -151,7 +151,7 @@ public final class HttpApi {
   private CompletionStage<HttpResponse> submit(JsonNode body) {
     Instant now = ctx.clock().instant();
     NewJob job = requests.parseOne(body, now);
-    return ctx.store().submit(job, now).thenApply(s -> {
+    return ctx.store().submit(job, ctx.clock()).thenApply(s -> {
       if (s.created()) {
         ctx.metrics().jobsSubmitted(s.job().queue(), 1);
         wake(Set.of(s.job().partition()));
@@ -163,7 +163,7 @@ public final class HttpApi {
   private CompletionStage<HttpResponse> submitBatch(JsonNode body) {
     Instant now = ctx.clock().instant();
     List<NewJob> jobs = requests.parseBatch(body, now);
-    return ctx.store().submitBatch(jobs, now).thenApply(list -> {
+    return ctx.store().submitBatch(jobs, ctx.clock()).thenApply(list -> {
       list.stream().filter(Submitted::created)
           .collect(Collectors.groupingBy(x -> x.job().queue(), Collectors.counting()))
           .forEach((queue, n) -> ctx.metrics().jobsSubmitted(queue, n.intValue()));
@@ -179,7 +179,7 @@ public final class HttpApi {
   }
 
   private CompletionStage<HttpResponse> cancel(String id) {
-    return ctx.store().cancel(id, ctx.clock().instant()).thenApply(j -> json(StatusCodes.OK, Json.job(j)));
+    return ctx.store().cancel(id, ctx.clock()).thenApply(j -> json(StatusCodes.OK, Json.job(j)));
   }
 
   private Route attemptLog(String id, int attempt) {
@@ -202,7 +202,7 @@ public final class HttpApi {
   }
 
   private CompletionStage<HttpResponse> requeue(String id) {
-    return ctx.store().requeue(id, ctx.clock().instant()).thenApply(j -> {
+    return ctx.store().requeue(id, ctx.clock()).thenApply(j -> {
       wake(Set.of(j.partition()));
       return json(StatusCodes.OK, Json.job(j));
     });

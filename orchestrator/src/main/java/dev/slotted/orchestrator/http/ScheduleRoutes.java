@@ -119,7 +119,7 @@ final class ScheduleRoutes {
 
   private CompletionStage<HttpResponse> trigger(String name) {
     checkName(name);
-    return schedules.trigger(name, ctx.store(), now()).thenApply(s -> {
+    return schedules.trigger(name, ctx.store(), ctx.clock()).thenApply(s -> {
       if (s.created()) {
         ctx.metrics().scheduleJobCreated(name, s.job().queue());
         api.wake(Set.of(s.job().partition()));

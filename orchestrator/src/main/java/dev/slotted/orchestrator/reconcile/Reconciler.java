@@ -143,7 +143,7 @@ public final class Reconciler extends AbstractBehavior<Reconciler.Command> {
       return this;
     }
     reaping = true;
-    getContext().pipeToSelf(store.reapExpired(partition, clock.instant()), Reaped::new);
+    getContext().pipeToSelf(store.reapExpired(partition, clock), Reaped::new);
     return this;
   }
 

@@ -66,7 +66,7 @@ public final class Housekeeper {
             Instant now = clock.instant();
             // The lease outlives the interval, so the leader keeps it while it lives.
             Duration ttl = retention.interval().plus(settings.tdma().runnerTtl());
-            ctx.pipeToSelf(store.tryLead(runnerId, ttl, now).thenCompose(leader -> leader
+            ctx.pipeToSelf(store.tryLead(runnerId, ttl, clock).thenCompose(leader -> leader
                     ? store.purge(now.minus(retention.succeeded()), now.minus(retention.dead()), PURGE_BATCH)
                         .thenApply(n -> new Purged(n, true))
                     : java.util.concurrent.CompletableFuture.completedFuture(new Purged(0, false))),

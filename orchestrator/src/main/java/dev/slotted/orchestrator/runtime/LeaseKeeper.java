@@ -148,7 +148,7 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       }
     }
     renewedAt = renewed; // forgets the leases that ended
-    CompletionStage<Set<String>> lost = store.renewLeases(runnerId, due, lease, now)
+    CompletionStage<Set<String>> lost = store.renewLeases(runnerId, due, lease, clock)
         .thenCombine(store.notHeld(runnerId, fresh), (a, b) -> {
           Set<String> all = new HashSet<>(a);
           all.addAll(b);
@@ -176,10 +176,10 @@ public final class LeaseKeeper extends AbstractBehavior<LeaseKeeper.Command> {
       getContext().getLog().debug("[{}] leases were no longer held at renewal", r.lost().size());
       workers.tell(new WorkerProtocol.Stop(r.lost(), "lease lost (job cancelled or taken over)"));
     }
-    // The row's expiry is at least this: the window owner stamps the write when it runs, later.
+    // The row's expiry is at least this: the store reads the time inside the write, later.
     Instant asked = clock.instant();
     CompletionStage<Instant> beat = status.get()
-        .thenCompose(json -> store.heartbeat(runnerId, json, runnerTtl, asked))
+        .thenCompose(json -> store.heartbeat(runnerId, json, runnerTtl, clock))
         .thenApply(v -> asked.plus(runnerTtl));
     getContext().pipeToSelf(beat, (expires, err) -> err == null ? new Beat(expires) : new Failed("heartbeat", err));
     return this;

@@ -133,7 +133,7 @@ public final class MembershipKeeper extends AbstractBehavior<MembershipKeeper.Co
 
   private Behavior<Command> onJoin() {
     Instant now = clock.instant();
-    getContext().pipeToSelf(store.heartbeat(runnerId, "{}", runnerTtl, now),
+    getContext().pipeToSelf(store.heartbeat(runnerId, "{}", runnerTtl, clock),
         (v, err) -> new Joined(now.plus(runnerTtl), err));
     return this;
   }

@@ -157,7 +157,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     WindowOwner.SlotWork work = (cycle, d, endedAt) -> clockRef.tell(new SlotClock.SlotWorkDone(cycle, d, endedAt));
     this.owner = supervised(WindowOwner.create(deps.store(), workers, rs, s.tdma().cycle(), s.tdma().guard(),
         s.tdma().claimAhead(), deps.clock(), deps.metrics(), work), "window-owner");
-    this.windowed = new WindowedStore(deps.store(), owner, deps.clock());
+    this.windowed = new WindowedStore(deps.store(), owner);
     int partitions = deps.store().partitions();
     this.partitionCount = partitions;
     ActorRef<Reconciler.WhoOwns> ownership = ctx.messageAdapter(Reconciler.WhoOwns.class, OwnershipAsked::new);
@@ -382,7 +382,7 @@ public final class RunnerGuardian extends AbstractBehavior<RunnerGuardian.Comman
     }
     getContext().getLog().info("Releasing the leases of [{}] {} jobs", jobs.size(), what);
     List<Lease> leases = jobs.stream().map(j -> new Lease(j.jobId(), j.leaseToken())).toList();
-    return windowed.release(leases, "runner shutting down", deps.clock().instant())
+    return windowed.release(leases, "runner shutting down", deps.clock())
         .exceptionally(err -> {
           getContext().getSystem().log().warn("Releasing leases at shutdown failed: {}", err.toString());
           return 0;

@@ -38,7 +38,8 @@ import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
  * the guardian; every write of this process is a message to it and starts only inside the window,
  * never in its last guard band: API submits and the lease keeper's renewals through {@link
  * WindowedStore}, the Reconcilers' claims as {@link Backlog} notices, the workers' completions as
- * their events. The store knows nothing of time.
+ * their events. The store reads the time it writes inside each transaction, from the runner's
+ * clock.
  *
  * <p>Claims and completions run as rounds, one transaction each ({@link JobStore#round}): the
  * completions buffered since the last round, then a claim of every partition with backlog, owned
@@ -461,14 +462,14 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
           if (e.getValue() == steals) {
             partitions.add(e.getKey());
             claims.add(new ClaimRequest(e.getKey(), settings.queues(), settings.workerTags(), settings.maxClaimBatch(),
-                settings.runnerId(), settings.lease(), now, steals ? now.minus(settings.stealAfter()) : null));
+                settings.runnerId(), settings.lease(), steals ? settings.stealAfter() : null));
           }
         }
       }
     }
     int total = budget;
     Map<String, Integer> roundCaps = caps;
-    getContext().pipeToSelf(store.round(batch, claims, caps, total, now), (r, err) -> {
+    getContext().pipeToSelf(store.round(batch, claims, caps, total, clock), (r, err) -> {
       metrics.storeTxn(claims.isEmpty() ? "complete" : batch.isEmpty() ? "claim" : "complete+claim",
           Duration.between(now, clock.instant()));
       return new RoundDone(batch, total, roundCaps, partitions, r, err, now);

@@ -24,39 +24,29 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
  * The job store as the rest of the runner sees it: reads go straight to the store; every write is
  * a {@link WindowOwner.Write} message, run only inside this runner's window. The time a write
- * stores (a submit's creation, a lease's expiry, a completion) is read when the window owner starts
- * the write, not when it was asked for: a write that waited for the window does not carry an old
- * {@code now}. The caller's {@code now} is ignored.
+ * stores is read by the store inside the write's own transaction, from the clock the caller
+ * passes: a write that waited for the window does not carry an old {@code now}.
  */
 public final class WindowedStore implements JobStore {
   private final JobStore store;
   private final ActorRef<WindowOwner.Command> owner;
-  private final Clock clock;
 
-  public WindowedStore(JobStore store, ActorRef<WindowOwner.Command> owner, Clock clock) {
+  public WindowedStore(JobStore store, ActorRef<WindowOwner.Command> owner) {
     this.store = store;
     this.owner = owner;
-    this.clock = clock;
   }
 
-  /** Runs {@code work} with the current time once the window owner lets it start. */
-  private <T> CompletionStage<T> write(String op, Function<Instant, CompletionStage<T>> work) {
+  /** Runs {@code work} once the window owner lets it start. */
+  private <T> CompletionStage<T> write(String op, Supplier<CompletionStage<T>> work) {
     CompletableFuture<T> result = new CompletableFuture<>();
-    owner.tell(new WindowOwner.Write<>(op, () -> work.apply(clock.instant()), result));
+    owner.tell(new WindowOwner.Write<>(op, work, result));
     return result;
-  }
-
-  /** The same claim, stamped {@code now} (a steal keeps how long its jobs must have waited). */
-  private static ClaimRequest at(ClaimRequest r, Instant now) {
-    Instant dueBefore = r.dueBefore() == null ? null : now.minus(Duration.between(r.dueBefore(), r.now()));
-    return new ClaimRequest(r.partition(), r.queues(), r.workerTags(), r.limit(), r.runnerId(), r.lease(), now,
-        dueBefore);
   }
 
   @Override
@@ -70,23 +60,23 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Submitted> submit(NewJob job, Instant now) {
-    return write("submit", t -> store.submit(job, t));
+  public CompletionStage<Submitted> submit(NewJob job, Clock clock) {
+    return write("submit", () -> store.submit(job, clock));
   }
 
   @Override
-  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now) {
-    return write("submit", t -> store.submitBatch(jobs, t));
+  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Clock clock) {
+    return write("submit", () -> store.submitBatch(jobs, clock));
   }
 
   @Override
-  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest request) {
-    return write("claim", t -> store.claim(at(request, t)));
+  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest request, Clock clock) {
+    return write("claim", () -> store.claim(request, clock));
   }
 
   @Override
-  public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Instant now) {
-    return write("renew", t -> store.renewLeases(runnerId, held, lease, t));
+  public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Clock clock) {
+    return write("renew", () -> store.renewLeases(runnerId, held, lease, clock));
   }
 
   @Override
@@ -95,40 +85,40 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now) {
-    return write("complete", t -> store.complete(completions, t));
+  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Clock clock) {
+    return write("complete", () -> store.complete(completions, clock));
   }
 
   @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
-      Map<String, Integer> queueCaps, int total, Instant now) {
-    return write("round", t -> store.round(completions, claims.stream().map(c -> at(c, t)).toList(), queueCaps,
-        total, t));
+      Map<String, Integer> queueCaps, int total, Clock clock) {
+    return write("round", () -> store.round(completions, claims, queueCaps,
+        total, clock));
   }
 
   @Override
-  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now) {
-    return write("release", t -> store.release(leases, reason, t));
+  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Clock clock) {
+    return write("release", () -> store.release(leases, reason, clock));
   }
 
   @Override
-  public CompletionStage<List<String>> reapExpired(int partition, Instant now) {
-    return write("reap", t -> store.reapExpired(partition, t));
+  public CompletionStage<List<String>> reapExpired(int partition, Clock clock) {
+    return write("reap", () -> store.reapExpired(partition, clock));
   }
 
   @Override
-  public CompletionStage<Job> cancel(String id, Instant now) {
-    return write("cancel", t -> store.cancel(id, t));
+  public CompletionStage<Job> cancel(String id, Clock clock) {
+    return write("cancel", () -> store.cancel(id, clock));
   }
 
   @Override
-  public CompletionStage<Job> requeue(String id, Instant now) {
-    return write("requeue", t -> store.requeue(id, t));
+  public CompletionStage<Job> requeue(String id, Clock clock) {
+    return write("requeue", () -> store.requeue(id, clock));
   }
 
   @Override
   public CompletionStage<Integer> purge(Instant succeededBefore, Instant deadBefore, int limit) {
-    return write("purge", t -> store.purge(succeededBefore, deadBefore, limit));
+    return write("purge", () -> store.purge(succeededBefore, deadBefore, limit));
   }
 
   @Override
@@ -152,13 +142,13 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now) {
-    return write("heartbeat", t -> store.heartbeat(runnerId, statusJson, ttl, t));
+  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock) {
+    return write("heartbeat", () -> store.heartbeat(runnerId, statusJson, ttl, clock));
   }
 
   @Override
   public CompletionStage<Void> deregister(String runnerId) {
-    return write("deregister", t -> store.deregister(runnerId));
+    return write("deregister", () -> store.deregister(runnerId));
   }
 
   @Override
@@ -167,8 +157,8 @@ public final class WindowedStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now) {
-    return write("lead", t -> store.tryLead(runnerId, ttl, t));
+  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock) {
+    return write("lead", () -> store.tryLead(runnerId, ttl, clock));
   }
 
   @Override

@@ -90,9 +90,9 @@ public final class FirePass {
       AtomicLong expected = new AtomicLong(v.sequenceNr());
       ScheduleFiring.Jobs jobs = new ScheduleFiring.Jobs() {
         @Override
-        public CompletionStage<Submitted> submit(NewJob job, Instant t) {
+        public CompletionStage<Submitted> submit(NewJob job) {
           return index.fenced(name, expected.get(), () -> clock.instant().isBefore(closesAt),
-                  () -> store.submit(schedules.complete(job, name), t))
+                  () -> store.submit(schedules.complete(job, name), clock))
               .thenApply(s -> {
                 submitted.add(s);
                 return s;

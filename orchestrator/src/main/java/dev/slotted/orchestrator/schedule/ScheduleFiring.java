@@ -5,6 +5,7 @@ import dev.slotted.orchestrator.store.Submitted;
 import dev.slotted.protocol.Job;
 import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.NewJob;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
@@ -42,15 +43,16 @@ public final class ScheduleFiring {
    * (see {@code Schedules}); tests and simple callers use {@link #of(JobStore)}.
    */
   public interface Jobs {
-    CompletionStage<Submitted> submit(NewJob job, Instant now);
+    /** Submits the fired job; the store stamps it with its clock, inside the write. */
+    CompletionStage<Submitted> submit(NewJob job);
 
     CompletionStage<Optional<Job>> get(String id);
 
-    static Jobs of(JobStore store) {
+    static Jobs of(JobStore store, Clock clock) {
       return new Jobs() {
         @Override
-        public CompletionStage<Submitted> submit(NewJob job, Instant now) {
-          return store.submit(job, now);
+        public CompletionStage<Submitted> submit(NewJob job) {
+          return store.submit(job, clock);
         }
 
         @Override
@@ -101,16 +103,9 @@ public final class ScheduleFiring {
    * fire time then stays due and the next attempt is safe.
    */
   public static CompletionStage<Outcome> fire(
-      JobStore store, FireRecorder recorder, ScheduleSpec spec, Instant fireInstant, Instant now,
-      int defaultMaxAttempts) {
-    return fire(Jobs.of(store), recorder, spec, fireInstant, now, defaultMaxAttempts);
-  }
-
-  /** {@link #fire(JobStore, FireRecorder, ScheduleSpec, Instant, Instant, int)} over {@link Jobs}. */
-  public static CompletionStage<Outcome> fire(
       Jobs store, FireRecorder recorder, ScheduleSpec spec, Instant fireInstant, Instant now,
       int defaultMaxAttempts) {
-    return store.submit(jobFor(spec, fireInstant, defaultMaxAttempts), now)
+    return store.submit(jobFor(spec, fireInstant, defaultMaxAttempts))
         .thenCompose(s -> recorder.fired(fireInstant, s.job().id(), false, now)
             .thenApply(state -> Outcome.fired(fireInstant, s)));
   }
@@ -121,13 +116,6 @@ public final class ScheduleFiring {
    * Under the skip misfire policy the latest missed fire time is recorded as skipped, so later plans
    * start after it.
    */
-  public static CompletionStage<List<Outcome>> fireDue(
-      JobStore store, FireRecorder recorder, ScheduleState state, Instant now,
-      ScheduleSettings settings, int defaultMaxAttempts) {
-    return fireDue(Jobs.of(store), recorder, state, now, settings, defaultMaxAttempts);
-  }
-
-  /** {@link #fireDue(JobStore, FireRecorder, ScheduleState, Instant, ScheduleSettings, int)} over {@link Jobs}. */
   public static CompletionStage<List<Outcome>> fireDue(
       Jobs store, FireRecorder recorder, ScheduleState state, Instant now,
       ScheduleSettings settings, int defaultMaxAttempts) {

@@ -168,7 +168,8 @@ public final class Schedules implements AutoCloseable {
    * explicit act, not a fire time. Fails with {@link ScheduleNotFoundException}, or {@link
    * ValidationException} when the schedule's queue is no longer configured.
    */
-  public CompletionStage<Submitted> trigger(String name, JobStore store, Instant at) {
+  public CompletionStage<Submitted> trigger(String name, JobStore store, Clock clock) {
+    Instant at = clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MILLIS);
     return fresh(checkedName(name)).thenCompose(v -> {
       ScheduleState state = v.state().orElseThrow(() -> new ScheduleNotFoundException(name));
       ScheduleSpec spec = state.spec();
@@ -178,7 +179,7 @@ public final class Schedules implements AutoCloseable {
             + "' is not configured; known queues: " + knownQueues());
       }
       NewJob job = complete(spec.job().toNewJob(ScheduleFiring.triggerKey(name, at), at, qs.maxAttempts()), name);
-      return store.submit(job, at).thenCompose(s -> write(name,
+      return store.submit(job, clock).thenCompose(s -> write(name,
               r -> new ScheduleEntity.RecordFire(at, s.job().id(), true, at, r), Schedules.<ScheduleState>failing())
           .thenApply(st -> s));
     });

@@ -4,6 +4,7 @@ import dev.slotted.protocol.ClaimedJob;
 import dev.slotted.protocol.Completion;
 import dev.slotted.protocol.Job;
 import dev.slotted.protocol.NewJob;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Collection;
@@ -16,8 +17,14 @@ import java.util.concurrent.CompletionStage;
 /**
  * The durable visibility-timeout job queue (DESIGN §3, §11). Records in, records out: no JDBC type
  * crosses this interface. Every method runs on the store's own blocking executor and returns at
- * once; every write is one transaction. Times are passed in by the caller, so tests and the
- * runtime share one clock.
+ * once; every write is one transaction.
+ *
+ * <p>Time: a write is given a {@link Clock}, never an instant, and reads it once inside its
+ * transaction, after the write lock (SQLite) or the first statement (PostgreSQL): every time it
+ * stores (creation, claim, lease expiry, renewal, completion) and every time it compares with (due,
+ * expired) is that one reading. A write that waited (for its window, a busy retry, a paused
+ * process) therefore never stores a time from before it ran, and a lease is never written already
+ * shorter than asked. Tests pass a fixed clock; the runtime passes its own.
  *
  * <p>Failures complete the stage exceptionally with {@link dev.slotted.protocol.ValidationException}
  * (bad input, nothing written), {@link JobNotFoundException}, {@link JobConflictException} (the job
@@ -40,10 +47,10 @@ public interface JobStore extends AutoCloseable {
    * Inserts one job. When (queue, idempotencyKey) already exists, nothing is written and the
    * existing job is returned with {@code created = false}.
    */
-  CompletionStage<Submitted> submit(NewJob job, Instant now);
+  CompletionStage<Submitted> submit(NewJob job, Clock clock);
 
   /** Inserts up to {@value #MAX_BATCH} jobs in one transaction: all or none. */
-  CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now);
+  CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Clock clock);
 
   int MAX_BATCH = 1000;
 
@@ -52,10 +59,10 @@ public interface JobStore extends AutoCloseable {
   /**
    * Makes due scheduled jobs of the partition ready, then atomically claims up to {@code limit}
    * ready jobs in order priority DESC, visible_at ASC: each gets a fresh lease token, becomes
-   * {@code running}, is hidden until {@code now + lease}, and starts an attempt. Jobs of an
+   * {@code running}, is hidden until {@code now + lease} ({@code now} read in the transaction), and starts an attempt. Jobs of an
    * at-most-once queue are finished as they are claimed.
    */
-  CompletionStage<List<ClaimedJob>> claim(ClaimRequest request);
+  CompletionStage<List<ClaimedJob>> claim(ClaimRequest request, Clock clock);
 
   /**
    * Extends, in one statement, every lease {@code runnerId} holds to {@code now + lease}. Returns
@@ -63,7 +70,7 @@ public interface JobStore extends AutoCloseable {
    * after expiry): their attempts must be stopped.
    */
   CompletionStage<Set<String>> renewLeases(
-      String runnerId, Collection<Lease> held, Duration lease, Instant now);
+      String runnerId, Collection<Lease> held, Duration lease, Clock clock);
 
   /**
    * Which of these leases {@code runnerId} no longer holds (cancelled, or taken over after expiry):
@@ -78,7 +85,7 @@ public interface JobStore extends AutoCloseable {
    * A retryable failure with attempts left is scheduled after the job's retry delay; otherwise a
    * failure goes to the dead-letter queue. The results come one per completion, in the same order.
    */
-  CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now);
+  CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Clock clock);
 
   /**
    * A runner's round in one transaction (group commit): {@link #complete} these completions, then
@@ -86,23 +93,23 @@ public interface JobStore extends AutoCloseable {
    * takes at most its own {@code limit}. {@code queueCaps} holds, for queues with a concurrency
    * limit, the most jobs of that queue the whole round may take: a limited queue is never
    * over-claimed. Capped queues are claimed after the uncapped ones of the same partition. A claim
-   * with an empty queue set (every queue) must come with no caps. {@code now} ends the completions;
-   * each claim carries its own.
+   * with an empty queue set (every queue) must come with no caps. One reading of {@code clock} ends
+   * the completions and starts the claims.
    */
   CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
-      Map<String, Integer> queueCaps, int total, Instant now);
+      Map<String, Integer> queueCaps, int total, Clock clock);
 
   /**
    * Gives leases back (graceful shutdown): the jobs become ready at once, and their attempts end as
    * {@code cancelled}. Returns how many were released.
    */
-  CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now);
+  CompletionStage<Integer> release(Collection<Lease> leases, String reason, Clock clock);
 
   /**
    * Ends every expired lease of the partition: the attempt ends as {@code lease_expired}, and the
    * job becomes ready again, or dead when it has no attempts left. Returns the reaped job ids.
    */
-  CompletionStage<List<String>> reapExpired(int partition, Instant now);
+  CompletionStage<List<String>> reapExpired(int partition, Clock clock);
 
   // ---- operator actions ------------------------------------------------------------------------
 
@@ -111,13 +118,13 @@ public interface JobStore extends AutoCloseable {
    * it at its next renewal and stops the attempt). Fails with {@link JobConflictException} when the
    * job is already finished.
    */
-  CompletionStage<Job> cancel(String id, Instant now);
+  CompletionStage<Job> cancel(String id, Clock clock);
 
   /**
    * Moves a dead job back to ready: the attempt count restarts at 0, the history is kept. Fails with
    * {@link JobConflictException} when the job is not dead.
    */
-  CompletionStage<Job> requeue(String id, Instant now);
+  CompletionStage<Job> requeue(String id, Clock clock);
 
   /**
    * Deletes jobs (with their attempts) that finished before the given instants: succeeded and
@@ -145,7 +152,7 @@ public interface JobStore extends AutoCloseable {
    * Inserts or renews this runner's lease row until {@code now + ttl}, with its status JSON. A row
    * that had expired starts again ({@code startedAt = now}): the runner is admitted anew.
    */
-  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now);
+  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock);
 
   /** Removes a runner's row (clean shutdown). */
   CompletionStage<Void> deregister(String runnerId);
@@ -157,7 +164,7 @@ public interface JobStore extends AutoCloseable {
    * Takes or keeps the single leader lease: true when {@code runnerId} holds it until {@code now +
    * ttl}.
    */
-  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now);
+  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock);
 
   /**
    * The latest measured offset of the database's clock from this host's (taken at each {@link

@@ -40,11 +40,11 @@ public final class RoundPlan {
       Set<String> uncapped = new HashSet<>(req.queues());
       uncapped.removeAll(queueCaps.keySet());
       if (req.queues().isEmpty() || !uncapped.isEmpty()) {
-        add(r, withQueues(req, uncapped), null);
+        add(r, req.withQueues(uncapped), null);
       }
       for (String q : req.queues()) {
         if (queueCaps.containsKey(q)) {
-          add(r, withQueues(req, Set.of(q)), q);
+          add(r, req.withQueues(Set.of(q)), q);
         }
       }
     }
@@ -54,11 +54,6 @@ public final class RoundPlan {
     steps.add(step);
     stepQueue.add(cappedQueue);
     stepOf.add(request);
-  }
-
-  private static ClaimRequest withQueues(ClaimRequest r, Set<String> queues) {
-    return new ClaimRequest(r.partition(), queues, r.workerTags(), r.limit(), r.runnerId(), r.lease(), r.now(),
-        r.dueBefore());
   }
 
   /** How many steps the round runs at most. */
@@ -78,8 +73,7 @@ public final class RoundPlan {
     if (n <= 0) {
       return null;
     }
-    return new ClaimRequest(step.partition(), step.queues(), step.workerTags(), n, step.runnerId(), step.lease(),
-        step.now(), step.dueBefore());
+    return step.withLimit(n);
   }
 
   /** The best ready priority a step could take, or null when it has nothing ready. */

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -183,7 +184,7 @@ public final class StoreBench {
       chunk.add(NewJob.of("bench", "{}"));
     }
     for (long n = 0; n < want; n += chunk.size()) {
-      join(store.submitBatch(chunk, Instant.now()));
+      join(store.submitBatch(chunk, Clock.systemUTC()));
     }
     long deadline = System.nanoTime() + duration.toNanos();
     long start = System.nanoTime();
@@ -192,9 +193,8 @@ public final class StoreBench {
     int emptyInARow = 0;
     while (System.nanoTime() < deadline && emptyInARow < o.partitions()) {
       p = (p + 1) % store.partitions();
-      Instant now = Instant.now();
       List<ClaimedJob> claimed = join(store.claim(
-          new ClaimRequest(p, Set.of(), Set.of(), batch, "bench", Duration.ofSeconds(30), now)));
+          new ClaimRequest(p, Set.of(), Set.of(), batch, "bench", Duration.ofSeconds(30)), Clock.systemUTC()));
       if (claimed.isEmpty()) {
         emptyInARow++;
         continue;
@@ -205,7 +205,7 @@ public final class StoreBench {
       for (ClaimedJob j : claimed) {
         completions.add(Completion.succeeded(j, "w", end));
       }
-      join(store.complete(completions, end));
+      join(store.complete(completions, Clock.systemUTC()));
       done += claimed.size();
     }
     return done / ((System.nanoTime() - start) / 1e9);
@@ -221,9 +221,9 @@ public final class StoreBench {
     long done = 0;
     while (System.nanoTime() < deadline) {
       if (batch == 1) {
-        join(store.submit(jobs.get(0), Instant.now()));
+        join(store.submit(jobs.get(0), Clock.systemUTC()));
       } else {
-        join(store.submitBatch(jobs, Instant.now()));
+        join(store.submitBatch(jobs, Clock.systemUTC()));
       }
       done += batch;
     }

@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.cli;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -262,13 +264,13 @@ class CliTest {
     int partition = TestServer.json(server.get("/api/v1/jobs/" + id)).get("partition").asInt();
     Instant now = Instant.now();
     List<ClaimedJob> claimed = server.store.claim(new ClaimRequest(partition, Set.of(), Set.of(), 1000,
-        "cli-runner", Duration.ofSeconds(30), now)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        "cli-runner", Duration.ofSeconds(30)), at(now)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     List<Completion> done = new ArrayList<>();
     for (ClaimedJob c : claimed) {
       done.add(c.id().equals(id)
           ? Completion.failed(c, false, "exit code 4", 4, "tail", "w-9", now.plusMillis(3))
           : Completion.succeeded(c, "w-9", now.plusMillis(3)));
     }
-    server.store.complete(done, now.plusMillis(3)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+    server.store.complete(done, at(now.plusMillis(3))).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 }

@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.dashboard;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import dev.slotted.orchestrator.http.TestServer;
 import dev.slotted.orchestrator.http.TestStores;
 import dev.slotted.protocol.NewJob;
@@ -34,7 +36,7 @@ class DashboardFirstPaintBench {
         for (int k = i; k < Math.min(jobs, i + 1000); k++) {
           batch.add(NewJob.of(QUEUES[k % QUEUES.length], "{\"n\":" + k + "}"));
         }
-        server.store.submitBatch(batch, now).toCompletableFuture().get(60, TimeUnit.SECONDS);
+        server.store.submitBatch(batch, at(now)).toCompletableFuture().get(60, TimeUnit.SECONDS);
       }
       System.out.printf("seeded %d jobs in %d ms%n", jobs, (System.nanoTime() - t0) / 1_000_000);
       for (String path : List.of("/api/v1/jobs?limit=50", "/api/v1/jobs?limit=50&queue=demo",

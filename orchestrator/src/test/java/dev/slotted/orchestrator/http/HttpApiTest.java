@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.http;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -396,10 +398,10 @@ class HttpApiTest {
   static void makeDead(int partition, String id) throws Exception {
     Instant now = Instant.now();
     List<ClaimedJob> claimed = server.store.claim(new ClaimRequest(partition, Set.of("dlq"), Set.of(), 100,
-        "test-runner", Duration.ofSeconds(30), now)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        "test-runner", Duration.ofSeconds(30)), at(now)).toCompletableFuture().get(10, TimeUnit.SECONDS);
     ClaimedJob c = claimed.stream().filter(j -> j.id().equals(id)).findFirst().orElseThrow();
     server.store.complete(List.of(Completion.failed(c, false, "exit code 3", 3, "boom", "w-1", now.plusMillis(5))),
-        now.plusMillis(5)).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        at(now.plusMillis(5))).toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   // ---- attempt logs, queues, runners, metrics --------------------------------------------------

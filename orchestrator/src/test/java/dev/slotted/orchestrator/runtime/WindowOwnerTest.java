@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.runtime;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.slotted.orchestrator.metrics.Metrics;
@@ -72,7 +74,7 @@ class WindowOwnerTest {
     for (int i = 0; i < n; i++) {
       jobs.add(NewJob.of(queue, "{}"));
     }
-    store.submitBatch(jobs, CLOCK.instant()).toCompletableFuture().get();
+    store.submitBatch(jobs, at(CLOCK.instant())).toCompletableFuture().get();
     return store;
   }
 
@@ -90,9 +92,9 @@ class WindowOwnerTest {
       workers.expectNoMessage(Duration.ofMillis(300)); // window closed: no claim
       assertThat(write).isNotDone();
 
-      // A submit decided while the window is closed: the time it stores is taken when it runs.
-      CompletableFuture<dev.slotted.orchestrator.store.Submitted> submitted = new WindowedStore(store, o.ref(), CLOCK)
-          .submit(NewJob.of("other", "{}"), CLOCK.instant().minusSeconds(3600)).toCompletableFuture();
+      // A submit asked for while the window is closed: the time it stores is read when it runs.
+      CompletableFuture<dev.slotted.orchestrator.store.Submitted> submitted = new WindowedStore(store, o.ref())
+          .submit(NewJob.of("other", "{}"), CLOCK).toCompletableFuture();
       Thread.sleep(100);
       Instant opened = CLOCK.instant();
       o.ref().tell(new WindowOwner.Opened(1, opened.plusSeconds(10)));
@@ -137,7 +139,7 @@ class WindowOwnerTest {
   @Test
   void aLimitedQueueIsNeverClaimedBeyondItsRoom() throws Exception {
     try (SqliteJobStore store = storeWith(dir.resolve("b.db"), 8, "one")) {
-      store.submitBatch(List.of(NewJob.of("free", "{}"), NewJob.of("free", "{}")), CLOCK.instant())
+      store.submitBatch(List.of(NewJob.of("free", "{}"), NewJob.of("free", "{}")), at(CLOCK.instant()))
           .toCompletableFuture().get();
       TestProbe<WorkerProtocol.Command> workers = KIT.createTestProbe();
       Owner o = owner(store, workers, Set.of("one", "free"), 100, new ArrayList<>());

@@ -17,6 +17,7 @@ import dev.slotted.protocol.Completion;
 import dev.slotted.protocol.Job;
 import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.NewJob;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -44,7 +45,8 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
-  public synchronized CompletionStage<Submitted> submit(NewJob job, Instant now) {
+  public synchronized CompletionStage<Submitted> submit(NewJob job, Clock clock) {
+    Instant now = clock.instant();
     for (Job j : jobs.values()) {
       if (job.idempotencyKey() != null && j.queue().equals(job.queue())
           && job.idempotencyKey().equals(j.idempotencyKey())) {
@@ -78,7 +80,8 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
-  public synchronized CompletionStage<Job> cancel(String id, Instant now) {
+  public synchronized CompletionStage<Job> cancel(String id, Clock clock) {
+    Instant now = clock.instant();
     Job j = jobs.get(id);
     if (j == null) {
       return CompletableFuture.failedFuture(new JobNotFoundException(id));
@@ -94,23 +97,23 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now) {
+  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
   @Override
-  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest request) {
+  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest request, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
   @Override
-  public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Instant now) {
+  public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
   @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
-      Map<String, Integer> queueCaps, int total, Instant now) {
+      Map<String, Integer> queueCaps, int total, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
@@ -120,22 +123,22 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now) {
+  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
   @Override
-  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now) {
+  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
   @Override
-  public CompletionStage<List<String>> reapExpired(int partition, Instant now) {
+  public CompletionStage<List<String>> reapExpired(int partition, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
   @Override
-  public CompletionStage<Job> requeue(String id, Instant now) {
+  public CompletionStage<Job> requeue(String id, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
@@ -155,7 +158,7 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now) {
+  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock) {
     throw new UnsupportedOperationException();
   }
 
@@ -170,7 +173,7 @@ final class FakeJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now) {
+  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock) {
     throw new UnsupportedOperationException();
   }
 

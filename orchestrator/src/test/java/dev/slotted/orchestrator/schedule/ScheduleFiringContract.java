@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.schedule;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -107,7 +109,7 @@ abstract class ScheduleFiringContract {
     Instant now = Instant.parse("2026-06-02T01:00:00.400Z");
 
     List<ScheduleFiring.Outcome> outcomes =
-        await(ScheduleFiring.fireDue(store, recorder(e), s, now, settings, 5));
+        await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(now)), recorder(e), s, now, settings, 5));
 
     Instant fire = Instant.parse("2026-06-02T01:00:00Z");  // 03:00 CEST
     assertThat(outcomes).hasSize(1);
@@ -128,7 +130,7 @@ abstract class ScheduleFiringContract {
       assertThat(r.fireInstant()).isEqualTo(fire);
     });
     // Nothing more is due until the next day.
-    assertThat(await(ScheduleFiring.fireDue(store, recorder(e), after, now.plusSeconds(3600), settings, 5))).isEmpty();
+    assertThat(await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(now.plusSeconds(3600))), recorder(e), after, now.plusSeconds(3600), settings, 5))).isEmpty();
   }
 
   @Test
@@ -151,7 +153,7 @@ abstract class ScheduleFiringContract {
         return CompletableFuture.failedFuture(new IllegalStateException("runner died"));
       }
     };
-    assertThatThrownBy(() -> await(ScheduleFiring.fireDue(store, crashing, s, now, settings, 5)))
+    assertThatThrownBy(() -> await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(now)), crashing, s, now, settings, 5)))
         .isInstanceOf(ExecutionException.class).hasMessageContaining("runner died");
     List<Job> afterCrash = jobs();
     assertThat(afterCrash).hasSize(1);
@@ -164,7 +166,7 @@ abstract class ScheduleFiringContract {
     assertThat(recovered.lastFire()).isNull();
     Instant later = now.plusSeconds(3);
     List<ScheduleFiring.Outcome> replay =
-        await(ScheduleFiring.fireDue(store, recorder(revived), recovered, later, settings, 5));
+        await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(later)), recorder(revived), recovered, later, settings, 5));
 
     assertThat(replay).singleElement().satisfies(o -> {
       assertThat(o.fireInstant()).isEqualTo(fire);
@@ -188,19 +190,19 @@ abstract class ScheduleFiringContract {
         .withOverlap(OverlapPolicy.SKIP), created);
 
     List<ScheduleFiring.Outcome> first =
-        await(ScheduleFiring.fireDue(store, recorder(e), s, created.plusSeconds(61), settings, 5));
+        await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(created.plusSeconds(61))), recorder(e), s, created.plusSeconds(61), settings, 5));
     assertThat(first).singleElement().satisfies(o -> assertThat(o.created()).isTrue());
     String firstJob = first.get(0).job().orElseThrow().id();
 
     // The first job is still ready: the next fire time is skipped, and recorded as such.
     List<ScheduleFiring.Outcome> second =
-        await(ScheduleFiring.fireDue(store, recorder(e), state(e), created.plusSeconds(121), settings, 5));
+        await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(created.plusSeconds(121))), recorder(e), state(e), created.plusSeconds(121), settings, 5));
     assertThat(second).singleElement().satisfies(o -> assertThat(o.skipped()).isEqualTo("overlap"));
     assertThat(state(e).cursor()).isEqualTo(created.plusSeconds(120));
 
-    await(store.cancel(firstJob, created.plusSeconds(150)));
+    await(store.cancel(firstJob, at(created.plusSeconds(150))));
     List<ScheduleFiring.Outcome> third =
-        await(ScheduleFiring.fireDue(store, recorder(e), state(e), created.plusSeconds(181), settings, 5));
+        await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(created.plusSeconds(181))), recorder(e), state(e), created.plusSeconds(181), settings, 5));
     assertThat(third).singleElement().satisfies(o -> {
       assertThat(o.fireInstant()).isEqualTo(created.plusSeconds(180));
       assertThat(o.created()).isTrue();
@@ -219,7 +221,7 @@ abstract class ScheduleFiringContract {
       ScheduleState s = create(e, ScheduleSpec.cron(name, "* * * * *", JobTemplate.of("reports", "{}"))
           .withMisfire(policy), created);
       List<ScheduleFiring.Outcome> outcomes =
-          await(ScheduleFiring.fireDue(store, recorder(e), s, back, settings, 5));
+          await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(back)), recorder(e), s, back, settings, 5));
       List<Instant> fired = outcomes.stream().filter(o -> o.job().isPresent())
           .map(ScheduleFiring.Outcome::fireInstant).toList();
       switch (policy) {
@@ -236,7 +238,7 @@ abstract class ScheduleFiringContract {
       }
       assertThat(state(e).cursor()).isEqualTo(Instant.parse("2026-06-01T13:00:00Z"));
       // Firing the same plan again (a replay) creates no job.
-      List<ScheduleFiring.Outcome> again = await(ScheduleFiring.fireDue(store, recorder(e), s, back, settings, 5));
+      List<ScheduleFiring.Outcome> again = await(ScheduleFiring.fireDue(ScheduleFiring.Jobs.of(store, at(back)), recorder(e), s, back, settings, 5));
       assertThat(again).filteredOn(o -> o.job().isPresent()).allSatisfy(o -> assertThat(o.created()).isFalse());
     }
   }

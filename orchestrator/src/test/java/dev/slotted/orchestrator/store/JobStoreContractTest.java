@@ -13,8 +13,10 @@ import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.NewJob;
 import dev.slotted.protocol.RetryPolicy;
 import dev.slotted.protocol.ValidationException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -34,7 +36,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The behaviour every {@link JobStore} must have (DESIGN §3, §4, §11). An implementation's test
  * extends this class and provides {@link #newStore}; each call must give a fresh, empty store.
- * Times are passed explicitly, so nothing here depends on the wall clock.
+ * Times are passed explicitly as fixed clocks ({@link #at}), so nothing here depends on the wall clock.
  */
 public abstract class JobStoreContractTest {
   protected static final Instant T0 = Instant.parse("2026-11-22T03:00:00Z");
@@ -69,6 +71,11 @@ public abstract class JobStoreContractTest {
 
   // ---- helpers ------------------------------------------------------------------------------------
 
+  /** A clock stopped at {@code t}: what a write reads inside its transaction. */
+  public static Clock at(Instant t) {
+    return Clock.fixed(t, ZoneOffset.UTC);
+  }
+
   protected static <T> T join(CompletionStage<T> stage) {
     try {
       return stage.toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -83,11 +90,11 @@ public abstract class JobStoreContractTest {
   }
 
   protected static Job submit(JobStore s, NewJob job, Instant now) {
-    return join(s.submit(job, now)).job();
+    return join(s.submit(job, at(now))).job();
   }
 
   protected static List<ClaimedJob> claim(JobStore s, int partition, int limit, Instant now) {
-    return join(s.claim(new ClaimRequest(partition, Set.of(), Set.of(), limit, RUNNER, LEASE, now)));
+    return join(s.claim(new ClaimRequest(partition, Set.of(), Set.of(), limit, RUNNER, LEASE), at(now)));
   }
 
   protected static List<ClaimedJob> claim(JobStore s, int limit, Instant now) {
@@ -99,12 +106,12 @@ public abstract class JobStoreContractTest {
   }
 
   protected static CompletionResult succeed(JobStore s, ClaimedJob j, Instant now) {
-    return join(s.complete(List.of(Completion.succeeded(j, "w-1", now)), now)).get(0);
+    return join(s.complete(List.of(Completion.succeeded(j, "w-1", now)), at(now))).get(0);
   }
 
   protected static CompletionResult fail(JobStore s, ClaimedJob j, boolean retryable, Instant now) {
     Completion c = Completion.failed(j, retryable, "boom " + j.attempt(), j.attempt(), "tail " + j.attempt(), "w-2", now);
-    return join(s.complete(List.of(c), now)).get(0);
+    return join(s.complete(List.of(c), at(now))).get(0);
   }
 
   private static Throwable failure(CompletionStage<?> stage) {
@@ -138,7 +145,7 @@ public abstract class JobStoreContractTest {
     JobStore s = store(8);
     NewJob nj = new NewJob("reports", "{\"day\":\"2026-11-21\"}", 7, null, 3, "report-2026-11-21", "tenant-9",
         List.of("gpu", "region-eu"), Duration.ofMinutes(5), new RetryPolicy.Fixed(Duration.ofSeconds(10)), null);
-    Submitted sub = join(s.submit(nj, T0));
+    Submitted sub = join(s.submit(nj, at(T0)));
     assertThat(sub.created()).isTrue();
     Job j = get(s, sub.job().id());
     assertThat(j).isEqualTo(sub.job());
@@ -186,14 +193,14 @@ public abstract class JobStoreContractTest {
   @Test
   void badValuesAreRejectedBeforeAnyWrite() {
     JobStore s = store();
-    assertThat(fields(failure(s.submit(NewJob.of("q", "{}").withPriority(1001), T0)))).containsExactly("priority");
-    assertThat(fields(failure(s.submit(NewJob.of("q", "{}").withMaxAttempts(0), T0)))).containsExactly("maxAttempts");
+    assertThat(fields(failure(s.submit(NewJob.of("q", "{}").withPriority(1001), at(T0))))).containsExactly("priority");
+    assertThat(fields(failure(s.submit(NewJob.of("q", "{}").withMaxAttempts(0), at(T0))))).containsExactly("maxAttempts");
     String big = "\"" + "x".repeat(MAX_PAYLOAD) + "\"";
-    assertThat(fields(failure(s.submit(NewJob.of("q", big), T0)))).containsExactly("payload");
-    assertThat(fields(failure(s.submit(NewJob.of("Bad Queue!", "{}"), T0)))).containsExactly("queue");
-    assertThat(fields(failure(s.submitBatch(List.of(), T0)))).containsExactly("jobs");
+    assertThat(fields(failure(s.submit(NewJob.of("q", big), at(T0))))).containsExactly("payload");
+    assertThat(fields(failure(s.submit(NewJob.of("Bad Queue!", "{}"), at(T0))))).containsExactly("queue");
+    assertThat(fields(failure(s.submitBatch(List.of(), at(T0))))).containsExactly("jobs");
     List<NewJob> tooMany = IntStream.range(0, JobStore.MAX_BATCH + 1).mapToObj(i -> NewJob.of("q", "{}")).toList();
-    assertThat(fields(failure(s.submitBatch(tooMany, T0)))).containsExactly("jobs");
+    assertThat(fields(failure(s.submitBatch(tooMany, at(T0))))).containsExactly("jobs");
     assertThat(allJobs(s)).isEmpty();
     assertThat(join(s.queueCounts(T0))).isEmpty();
   }
@@ -207,13 +214,13 @@ public abstract class JobStoreContractTest {
     }
     batch.set(3, NewJob.of("q", "{}").withPriority(-5000));
     batch.set(7, NewJob.of("q", "{}").withMaxAttempts(0));
-    Throwable t = failure(s.submitBatch(batch, T0));
+    Throwable t = failure(s.submitBatch(batch, at(T0)));
     assertThat(fields(t)).containsExactlyInAnyOrder("jobs[3].priority", "jobs[7].maxAttempts");
     assertThat(allJobs(s)).isEmpty();
 
     batch.set(3, NewJob.of("q", "{}"));
     batch.set(7, NewJob.of("q", "{}"));
-    List<Submitted> ok = join(s.submitBatch(batch, T0));
+    List<Submitted> ok = join(s.submitBatch(batch, at(T0)));
     assertThat(ok).hasSize(10).allMatch(Submitted::created);
     assertThat(ok.stream().map(x -> x.job().id()).distinct()).hasSize(10);
     assertThat(allJobs(s)).hasSize(10);
@@ -224,20 +231,20 @@ public abstract class JobStoreContractTest {
   @Test
   void aRepeatedIdempotencyKeyReturnsTheFirstJob() {
     JobStore s = store(4);
-    Submitted first = join(s.submit(NewJob.of("q", "{\"v\":1}").withIdempotencyKey("k1"), T0));
-    Submitted again = join(s.submit(NewJob.of("q", "{\"v\":2}").withIdempotencyKey("k1").withPriority(9), T0.plusSeconds(5)));
+    Submitted first = join(s.submit(NewJob.of("q", "{\"v\":1}").withIdempotencyKey("k1"), at(T0)));
+    Submitted again = join(s.submit(NewJob.of("q", "{\"v\":2}").withIdempotencyKey("k1").withPriority(9), at(T0.plusSeconds(5))));
     assertThat(first.created()).isTrue();
     assertThat(again.created()).isFalse();
     assertThat(again.job()).isEqualTo(get(s, first.job().id()));
     assertThat(again.job().payload()).isEqualTo("{\"v\":1}");
     // The key is unique per queue, not globally.
-    assertThat(join(s.submit(NewJob.of("other", "{}").withIdempotencyKey("k1"), T0)).created()).isTrue();
+    assertThat(join(s.submit(NewJob.of("other", "{}").withIdempotencyKey("k1"), at(T0))).created()).isTrue();
 
     List<Submitted> batch = join(s.submitBatch(List.of(
         NewJob.of("q", "{\"v\":3}").withIdempotencyKey("k1"),
         NewJob.of("q", "{\"v\":4}").withIdempotencyKey("k2"),
         NewJob.of("q", "{\"v\":5}").withIdempotencyKey("k2"),
-        NewJob.of("q", "{\"v\":6}")), T0));
+        NewJob.of("q", "{\"v\":6}")), at(T0)));
     assertThat(batch).extracting(Submitted::created).containsExactly(false, true, false, true);
     assertThat(batch.get(0).job().id()).isEqualTo(first.job().id());
     assertThat(batch.get(2).job().id()).isEqualTo(batch.get(1).job().id());
@@ -263,8 +270,8 @@ public abstract class JobStoreContractTest {
           for (int k = 0; k < keys; k++) {
             String key = "key-" + k;
             Submitted sub = (k + tn) % 2 == 0
-                ? join(s.submit(NewJob.of("q", "{}").withIdempotencyKey(key), T0))
-                : join(s.submitBatch(List.of(NewJob.of("q", "{}").withIdempotencyKey(key)), T0)).get(0);
+                ? join(s.submit(NewJob.of("q", "{}").withIdempotencyKey(key), at(T0)))
+                : join(s.submitBatch(List.of(NewJob.of("q", "{}").withIdempotencyKey(key)), at(T0))).get(0);
             idsByKey.computeIfAbsent(key, x -> java.util.concurrent.ConcurrentHashMap.newKeySet()).add(sub.job().id());
             if (sub.created()) {
               created.incrementAndGet();
@@ -360,14 +367,14 @@ public abstract class JobStoreContractTest {
     Job gpuEu = submit(s, NewJob.of("a", "{}").withTags(List.of("gpu", "region-eu")), T0);
     Job other = submit(s, NewJob.of("b", "{}"), T0);
 
-    List<ClaimedJob> onlyB = join(s.claim(new ClaimRequest(0, Set.of("b"), Set.of("gpu", "region-eu"), 10, RUNNER, LEASE, T0)));
+    List<ClaimedJob> onlyB = join(s.claim(new ClaimRequest(0, Set.of("b"), Set.of("gpu", "region-eu"), 10, RUNNER, LEASE), at(T0)));
     assertThat(onlyB).extracting(ClaimedJob::id).containsExactly(other.id());
-    List<ClaimedJob> noTags = join(s.claim(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, T0)));
+    List<ClaimedJob> noTags = join(s.claim(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE), at(T0)));
     assertThat(noTags).extracting(ClaimedJob::id).containsExactly(plain.id());
-    List<ClaimedJob> gpuOnly = join(s.claim(new ClaimRequest(0, Set.of("a"), Set.of("gpu", "x"), 10, RUNNER, LEASE, T0)));
+    List<ClaimedJob> gpuOnly = join(s.claim(new ClaimRequest(0, Set.of("a"), Set.of("gpu", "x"), 10, RUNNER, LEASE), at(T0)));
     assertThat(gpuOnly).extracting(ClaimedJob::id).containsExactly(gpu.id());
     assertThat(gpuOnly.get(0).tags()).containsExactly("gpu");
-    List<ClaimedJob> all = join(s.claim(new ClaimRequest(0, Set.of(), Set.of("gpu", "region-eu", "x"), 10, RUNNER, LEASE, T0)));
+    List<ClaimedJob> all = join(s.claim(new ClaimRequest(0, Set.of(), Set.of("gpu", "region-eu", "x"), 10, RUNNER, LEASE), at(T0)));
     assertThat(all).extracting(ClaimedJob::id).containsExactly(gpuEu.id());
   }
 
@@ -394,7 +401,7 @@ public abstract class JobStoreContractTest {
     assertThat(claimed.state()).isEqualTo(JobState.SUCCEEDED);
     assertThat(claimed.finishedAt()).isEqualTo(T0);
     assertThat(claimed.attempts()).singleElement().satisfies(a -> assertThat(a.endedAt()).isNull());
-    assertThat(join(s.renewLeases(RUNNER, List.of(new Lease(c.id(), c.leaseToken())), LEASE, T0.plusSeconds(1)))).isEmpty();
+    assertThat(join(s.renewLeases(RUNNER, List.of(new Lease(c.id(), c.leaseToken())), LEASE, at(T0.plusSeconds(1))))).isEmpty();
 
     CompletionResult r = fail(s, c, true, T0.plusSeconds(2));
     assertThat(r.accepted()).isTrue();
@@ -417,7 +424,7 @@ public abstract class JobStoreContractTest {
       submit(s, NewJob.of("q", "{}"), T0);
     }
     List<ClaimedJob> c = claim(s, 3, T0);
-    join(s.cancel(c.get(1).id(), T0.plusSeconds(1)));
+    join(s.cancel(c.get(1).id(), at(T0.plusSeconds(1))));
     return c;
   }
 
@@ -439,7 +446,7 @@ public abstract class JobStoreContractTest {
     assertThat(join(s.notHeld("runner-b#1", List.of(held.get(0))))).containsExactly(c.get(0).id());
     assertThat(join(s.notHeld(RUNNER, List.of()))).isEmpty();
     // A read: no lease moved.
-    assertThat(join(s.reapExpired(0, T0.plus(LEASE)))).containsExactlyInAnyOrder(c.get(0).id(), c.get(2).id());
+    assertThat(join(s.reapExpired(0, at(T0.plus(LEASE))))).containsExactlyInAnyOrder(c.get(0).id(), c.get(2).id());
   }
 
   @Test
@@ -448,16 +455,16 @@ public abstract class JobStoreContractTest {
     List<ClaimedJob> c = threeClaimedOneCancelled(s);
     List<Lease> held = heldAndLost(c);
     Instant renewAt = T0.plusSeconds(20);
-    Set<String> lost = join(s.renewLeases(RUNNER, held, LEASE, renewAt));
+    Set<String> lost = join(s.renewLeases(RUNNER, held, LEASE, at(renewAt)));
     assertThat(lost).containsExactlyInAnyOrder(c.get(1).id(), c.get(2).id(), "424242");
     // Another runner cannot renew this runner's lease even with the token.
-    assertThat(join(s.renewLeases("runner-b#1", List.of(held.get(0)), LEASE, renewAt))).containsExactly(c.get(0).id());
+    assertThat(join(s.renewLeases("runner-b#1", List.of(held.get(0)), LEASE, at(renewAt)))).containsExactly(c.get(0).id());
 
     // c0 was renewed to renewAt+LEASE; c2 was not and expires at T0+LEASE.
-    assertThat(join(s.reapExpired(0, T0.plus(LEASE)))).containsExactly(c.get(2).id());
-    assertThat(join(s.reapExpired(0, renewAt.plus(LEASE).minusMillis(1)))).isEmpty();
-    assertThat(join(s.reapExpired(0, renewAt.plus(LEASE)))).containsExactly(c.get(0).id());
-    assertThat(join(s.renewLeases(RUNNER, List.of(), LEASE, renewAt))).isEmpty();
+    assertThat(join(s.reapExpired(0, at(T0.plus(LEASE))))).containsExactly(c.get(2).id());
+    assertThat(join(s.reapExpired(0, at(renewAt.plus(LEASE).minusMillis(1))))).isEmpty();
+    assertThat(join(s.reapExpired(0, at(renewAt.plus(LEASE))))).containsExactly(c.get(0).id());
+    assertThat(join(s.renewLeases(RUNNER, List.of(), LEASE, at(renewAt)))).isEmpty();
   }
 
   @Test
@@ -468,11 +475,11 @@ public abstract class JobStoreContractTest {
     long before = s.leaseRejections();
 
     Completion forged = new Completion(j.id(), "forged", AttemptOutcome.SUCCEEDED, false, null, null, null, "w", T0);
-    assertThat(join(s.complete(List.of(forged), T0)).get(0).accepted()).isFalse();
+    assertThat(join(s.complete(List.of(forged), at(T0))).get(0).accepted()).isFalse();
     assertThat(s.leaseRejections()).isEqualTo(before + 1);
 
     // The lease expires, the job is reaped and claimed again: the first token is now stale.
-    assertThat(join(s.reapExpired(0, T0.plus(LEASE)))).containsExactly(j.id());
+    assertThat(join(s.reapExpired(0, at(T0.plus(LEASE))))).containsExactly(j.id());
     ClaimedJob second = claim(s, 1, T0.plus(LEASE)).get(0);
     assertThat(second.leaseToken()).isNotEqualTo(first.leaseToken());
     assertThat(second.attempt()).isEqualTo(2);
@@ -485,7 +492,7 @@ public abstract class JobStoreContractTest {
     // The current holder completes; a second completion of the same attempt is refused too.
     List<CompletionResult> both = join(s.complete(List.of(
         Completion.succeeded(second, "w", T0.plus(LEASE).plusSeconds(2)),
-        Completion.succeeded(second, "w", T0.plus(LEASE).plusSeconds(2))), T0.plus(LEASE).plusSeconds(2)));
+        Completion.succeeded(second, "w", T0.plus(LEASE).plusSeconds(2))), at(T0.plus(LEASE).plusSeconds(2))));
     assertThat(both).extracting(CompletionResult::accepted).containsExactly(true, false);
     assertThat(both.get(0).newState()).isEqualTo(JobState.SUCCEEDED);
     assertThat(both.get(0).queue()).isEqualTo("q");
@@ -501,8 +508,8 @@ public abstract class JobStoreContractTest {
     JobStore s = store();
     Job j = submit(s, NewJob.of("q", "{}").withMaxAttempts(2), T0);
     claim(s, 1, T0);
-    assertThat(join(s.reapExpired(0, T0.plus(LEASE).minusMillis(1)))).isEmpty();
-    assertThat(join(s.reapExpired(0, T0.plus(LEASE)))).containsExactly(j.id());
+    assertThat(join(s.reapExpired(0, at(T0.plus(LEASE).minusMillis(1))))).isEmpty();
+    assertThat(join(s.reapExpired(0, at(T0.plus(LEASE))))).containsExactly(j.id());
     Job ready = get(s, j.id());
     assertThat(ready.state()).isEqualTo(JobState.READY);
     assertThat(ready.attemptCount()).isEqualTo(1);
@@ -515,7 +522,7 @@ public abstract class JobStoreContractTest {
     // The second and last attempt expires too: no attempts left, so the job is dead.
     Instant t1 = T0.plus(LEASE).plusSeconds(1);
     claim(s, 1, t1);
-    assertThat(join(s.reapExpired(0, t1.plus(LEASE)))).containsExactly(j.id());
+    assertThat(join(s.reapExpired(0, at(t1.plus(LEASE))))).containsExactly(j.id());
     Job dead = get(s, j.id());
     assertThat(dead.state()).isEqualTo(JobState.DEAD);
     assertThat(dead.finishedAt()).isEqualTo(t1.plus(LEASE));
@@ -527,7 +534,7 @@ public abstract class JobStoreContractTest {
     JobStore s = store();
     Job j = submit(s, NewJob.of("q", "{}").withMaxAttempts(1), T0);
     ClaimedJob c = claim(s, 1, T0).get(0);
-    int n = join(s.release(List.of(new Lease(c.id(), c.leaseToken()), new Lease(c.id(), "stale")), "shutdown", T0.plusSeconds(1)));
+    int n = join(s.release(List.of(new Lease(c.id(), c.leaseToken()), new Lease(c.id(), "stale")), "shutdown", at(T0.plusSeconds(1))));
     assertThat(n).isEqualTo(1);
     Job ready = get(s, j.id());
     assertThat(ready.state()).isEqualTo(JobState.READY);
@@ -595,14 +602,14 @@ public abstract class JobStoreContractTest {
     for (int i = 0; i < 60; i++) {
       jobs.add(submit(s, NewJob.of("jit", "{}").withRetry(jitter), start));
     }
-    List<ClaimedJob> claimed = join(s.claim(new ClaimRequest(0, Set.of("jit"), Set.of(), 100, RUNNER, LEASE, start)));
+    List<ClaimedJob> claimed = join(s.claim(new ClaimRequest(0, Set.of("jit"), Set.of(), 100, RUNNER, LEASE), at(start)));
     assertThat(claimed).hasSize(60);
     for (ClaimedJob c : claimed) {
       fail(s, c, true, start);
     }
     Map<String, Long> delays = new java.util.HashMap<>();
     for (long ms = 0; ms <= 8000; ms += 500) {
-      for (ClaimedJob c : join(s.claim(new ClaimRequest(0, Set.of("jit"), Set.of(), 100, RUNNER, LEASE, start.plusMillis(ms))))) {
+      for (ClaimedJob c : join(s.claim(new ClaimRequest(0, Set.of("jit"), Set.of(), 100, RUNNER, LEASE), at(start.plusMillis(ms))))) {
         delays.put(c.id(), c.dueAt().toEpochMilli() - start.toEpochMilli());
       }
     }
@@ -652,7 +659,7 @@ public abstract class JobStoreContractTest {
     Job j2 = submit(s, NewJob.of("q", "{}").withMaxAttempts(5), T0);
     ClaimedJob c2 = claim(s, 1, T0.plusSeconds(2)).get(0);
     Completion timedOut = new Completion(c2.id(), c2.leaseToken(), AttemptOutcome.TIMED_OUT, true, "timeout", null, null, "w", T0.plusSeconds(3));
-    assertThat(join(s.complete(List.of(timedOut), T0.plusSeconds(3))).get(0).newState()).isEqualTo(JobState.SCHEDULED);
+    assertThat(join(s.complete(List.of(timedOut), at(T0.plusSeconds(3)))).get(0).newState()).isEqualTo(JobState.SCHEDULED);
     assertThat(get(s, j2.id()).attempts()).extracting(Attempt::outcome).containsExactly(AttemptOutcome.TIMED_OUT);
   }
 
@@ -662,14 +669,14 @@ public abstract class JobStoreContractTest {
     Job early = submit(s, NewJob.of("q", "{}"), T0);
     Job late = submit(s, NewJob.of("q", "{}"), T0.plusSeconds(10));
     Instant now = T0.plusSeconds(11);
-    List<ClaimedJob> stolen = join(s.claim(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, now,
-        now.minusSeconds(2))));
+    List<ClaimedJob> stolen = join(s.claim(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE,
+        Duration.ofSeconds(2)), at(now)));
     assertThat(stolen).extracting(ClaimedJob::id).containsExactly(early.id());
     // Combined with completions in one round, the completion is written and the claim still filters.
     List<ClaimedJob> next = join(s.round(
         List.of(Completion.succeeded(stolen.get(0), "w-1", now)),
-        List.of(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, now.plusSeconds(5), now.plusSeconds(3))),
-        Map.of(), 10, now.plusSeconds(5))).claimed();
+        List.of(new ClaimRequest(0, Set.of(), Set.of(), 10, RUNNER, LEASE, Duration.ofSeconds(2))),
+        Map.of(), 10, at(now.plusSeconds(5)))).claimed();
     assertThat(next).extracting(ClaimedJob::id).containsExactly(late.id());
     assertThat(get(s, early.id()).state()).isEqualTo(JobState.SUCCEEDED);
   }
@@ -685,15 +692,15 @@ public abstract class JobStoreContractTest {
       submit(s, NewJob.of("free", "{}").withPartitionKey("a" + i), T0);
     }
     List<ClaimRequest> claims = List.of(
-        new ClaimRequest(0, Set.of("one", "free"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(1)),
-        new ClaimRequest(1, Set.of("one", "free"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(1)));
+        new ClaimRequest(0, Set.of("one", "free"), Set.of(), 100, RUNNER, LEASE),
+        new ClaimRequest(1, Set.of("one", "free"), Set.of(), 100, RUNNER, LEASE));
     Reconciled r = join(s.round(List.of(Completion.succeeded(running, "w-1", T0.plusSeconds(1))), claims,
-        Map.of("one", 2), 5, T0.plusSeconds(1)));
+        Map.of("one", 2), 5, at(T0.plusSeconds(1))));
     assertThat(r.results()).singleElement().satisfies(c -> assertThat(c.accepted()).isTrue());
     assertThat(r.claimed()).hasSize(5);
     assertThat(r.claimed()).filteredOn(j -> j.queue().equals("one")).hasSizeLessThanOrEqualTo(2);
     // Nothing more of "one" while the cap is spent; the rest of "free" comes with a new total.
-    Reconciled more = join(s.round(List.of(), claims, Map.of("one", 0), 100, T0.plusSeconds(2)));
+    Reconciled more = join(s.round(List.of(), claims, Map.of("one", 0), 100, at(T0.plusSeconds(2))));
     assertThat(more.claimed()).allMatch(j -> j.queue().equals("free"));
     assertThat(r.claimed().size() + more.claimed().size())
         .isEqualTo(7 + (int) r.claimed().stream().filter(j -> j.queue().equals("one")).count() - 1);
@@ -714,9 +721,9 @@ public abstract class JobStoreContractTest {
     }
     assertThat(high).isNotNull();
     List<ClaimRequest> claims = List.of(
-        new ClaimRequest(0, Set.of("q"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(2)),
-        new ClaimRequest(1, Set.of("q"), Set.of(), 100, RUNNER, LEASE, T0.plusSeconds(2)));
-    Reconciled r = join(s.round(List.of(), claims, Map.of(), 1, T0.plusSeconds(2)));
+        new ClaimRequest(0, Set.of("q"), Set.of(), 100, RUNNER, LEASE),
+        new ClaimRequest(1, Set.of("q"), Set.of(), 100, RUNNER, LEASE));
+    Reconciled r = join(s.round(List.of(), claims, Map.of(), 1, at(T0.plusSeconds(2))));
     assertThat(r.claimed()).extracting(ClaimedJob::id).containsExactly(high.id());
     assertThat(r.claimed().get(0).priority()).isEqualTo(10);
   }
@@ -729,7 +736,7 @@ public abstract class JobStoreContractTest {
     fail(s, claim(s, 1, T0).get(0), true, T0);
     assertThat(get(s, j.id()).state()).isEqualTo(JobState.DEAD);
 
-    Job requeued = join(s.requeue(j.id(), T0.plusSeconds(5)));
+    Job requeued = join(s.requeue(j.id(), at(T0.plusSeconds(5))));
     assertThat(requeued.state()).isEqualTo(JobState.READY);
     assertThat(requeued.attemptCount()).isZero();
     assertThat(requeued.finishedAt()).isNull();
@@ -743,8 +750,8 @@ public abstract class JobStoreContractTest {
     assertThat(done.attempts()).extracting(Attempt::number).containsExactly(1, 2, 3, 4);
     assertThat(done.attemptCount()).isEqualTo(2);
 
-    assertThat(failure(s.requeue(j.id(), T0))).isInstanceOf(JobConflictException.class);
-    assertThat(failure(s.requeue("987654", T0))).isInstanceOf(JobNotFoundException.class);
+    assertThat(failure(s.requeue(j.id(), at(T0)))).isInstanceOf(JobConflictException.class);
+    assertThat(failure(s.requeue("987654", at(T0)))).isInstanceOf(JobNotFoundException.class);
     Map<String, QueueCounts> n = counts(s, T0);
     assertThat(n.get("q").succeeded()).isEqualTo(1);
     assertThat(n.get("q").dead()).isZero();
@@ -762,24 +769,24 @@ public abstract class JobStoreContractTest {
     assertThat(c.id()).isEqualTo(running.id());
 
     Instant at = T0.plusSeconds(2);
-    assertThat(join(s.cancel(ready.id(), at)).state()).isEqualTo(JobState.CANCELLED);
-    assertThat(join(s.cancel(scheduled.id(), at)).finishedAt()).isEqualTo(at);
-    Job cancelled = join(s.cancel(running.id(), at));
+    assertThat(join(s.cancel(ready.id(), at(at))).state()).isEqualTo(JobState.CANCELLED);
+    assertThat(join(s.cancel(scheduled.id(), at(at))).finishedAt()).isEqualTo(at);
+    Job cancelled = join(s.cancel(running.id(), at(at)));
     assertThat(cancelled.state()).isEqualTo(JobState.CANCELLED);
     assertThat(cancelled.attempts()).singleElement().satisfies(a -> {
       assertThat(a.outcome()).isEqualTo(AttemptOutcome.CANCELLED);
       assertThat(a.endedAt()).isEqualTo(at);
     });
     // The runner loses the lease: renewal reports it, its completion is refused.
-    assertThat(join(s.renewLeases(RUNNER, List.of(new Lease(c.id(), c.leaseToken())), LEASE, at))).containsExactly(c.id());
+    assertThat(join(s.renewLeases(RUNNER, List.of(new Lease(c.id(), c.leaseToken())), LEASE, at(at)))).containsExactly(c.id());
     assertThat(succeed(s, c, at).accepted()).isFalse();
-    assertThat(join(s.reapExpired(0, at.plus(Duration.ofDays(1))))).isEmpty();
+    assertThat(join(s.reapExpired(0, at(at.plus(Duration.ofDays(1)))))).isEmpty();
     assertThat(claim(s, 10, at.plus(Duration.ofDays(1)))).isEmpty();
 
-    Throwable t = failure(s.cancel(running.id(), at));
+    Throwable t = failure(s.cancel(running.id(), at(at)));
     assertThat(t).isInstanceOf(JobConflictException.class);
     assertThat(((JobConflictException) t).state()).isEqualTo(JobState.CANCELLED);
-    assertThat(failure(s.cancel("31337", at))).isInstanceOf(JobNotFoundException.class);
+    assertThat(failure(s.cancel("31337", at(at)))).isInstanceOf(JobNotFoundException.class);
     assertThat(counts(s, at).get("q").cancelled()).isEqualTo(3);
   }
 
@@ -793,7 +800,7 @@ public abstract class JobStoreContractTest {
     Job deadJob = submit(s, NewJob.of("q", "{}").withMaxAttempts(1), T0);
     fail(s, claim(s, 1, T0).get(0), true, T0.plusSeconds(1));
     Job cancelled = submit(s, NewJob.of("q", "{}").withRunAt(T0.plusSeconds(50)), T0);
-    join(s.cancel(cancelled.id(), T0.plusSeconds(1)));
+    join(s.cancel(cancelled.id(), at(T0.plusSeconds(1))));
     Job recent = submit(s, NewJob.of("q", "{}"), T0);
     succeed(s, claim(s, 1, T0).get(0), T0.plusSeconds(100));
     Job live = submit(s, NewJob.of("q", "{}"), T0);
@@ -863,10 +870,10 @@ public abstract class JobStoreContractTest {
       submit(s, NewJob.of("a", "{}").withMaxAttempts(1), T0.plusSeconds(i));
     }
     submit(s, NewJob.of("b", "{}"), T0.plusSeconds(7));
-    List<ClaimedJob> c = join(s.claim(new ClaimRequest(0, Set.of("a"), Set.of(), 3, RUNNER, LEASE, now)));
+    List<ClaimedJob> c = join(s.claim(new ClaimRequest(0, Set.of("a"), Set.of(), 3, RUNNER, LEASE), at(now)));
     succeed(s, c.get(0), now);
     fail(s, c.get(1), false, now);
-    join(s.cancel(c.get(2).id(), now));
+    join(s.cancel(c.get(2).id(), at(now)));
     Map<String, QueueCounts> n = counts(s, now);
     assertThat(n.get("a")).isEqualTo(new QueueCounts("a", 1, 1, 0, 1, 1, 1, 7000));
     assertThat(n.get("b")).isEqualTo(new QueueCounts("b", 0, 1, 0, 0, 0, 0, 3000));
@@ -894,9 +901,9 @@ public abstract class JobStoreContractTest {
   void runnersHeartbeatExpireAndDeregister() {
     JobStore s = store();
     Duration ttl = Duration.ofSeconds(5);
-    join(s.heartbeat("r-b", "{\"n\":1}", ttl, T0));
-    join(s.heartbeat("r-a", "{}", ttl, T0.plusSeconds(1)));
-    join(s.heartbeat("r-b", "{\"n\":2}", ttl, T0.plusSeconds(3)));
+    join(s.heartbeat("r-b", "{\"n\":1}", ttl, at(T0)));
+    join(s.heartbeat("r-a", "{}", ttl, at(T0.plusSeconds(1))));
+    join(s.heartbeat("r-b", "{\"n\":2}", ttl, at(T0.plusSeconds(3))));
     List<RunnerRow> rows = join(s.runners(T0.plusSeconds(6)));
     assertThat(rows).extracting(RunnerRow::id).containsExactly("r-a", "r-b");
     assertThat(rows.get(0).alive()).isFalse();
@@ -914,14 +921,14 @@ public abstract class JobStoreContractTest {
   void oneLeaderAtATime() {
     JobStore s = store();
     Duration ttl = Duration.ofSeconds(10);
-    assertThat(join(s.tryLead("r-a", ttl, T0))).isTrue();
-    assertThat(join(s.tryLead("r-b", ttl, T0.plusSeconds(5)))).isFalse();
-    assertThat(join(s.tryLead("r-a", ttl, T0.plusSeconds(6)))).isTrue();
-    assertThat(join(s.tryLead("r-b", ttl, T0.plusSeconds(15)))).as("r-a renewed until 16s").isFalse();
-    assertThat(join(s.tryLead("r-b", ttl, T0.plusSeconds(16)))).isTrue();
-    assertThat(join(s.tryLead("r-a", ttl, T0.plusSeconds(17)))).isFalse();
+    assertThat(join(s.tryLead("r-a", ttl, at(T0)))).isTrue();
+    assertThat(join(s.tryLead("r-b", ttl, at(T0.plusSeconds(5))))).isFalse();
+    assertThat(join(s.tryLead("r-a", ttl, at(T0.plusSeconds(6))))).isTrue();
+    assertThat(join(s.tryLead("r-b", ttl, at(T0.plusSeconds(15))))).as("r-a renewed until 16s").isFalse();
+    assertThat(join(s.tryLead("r-b", ttl, at(T0.plusSeconds(16))))).isTrue();
+    assertThat(join(s.tryLead("r-a", ttl, at(T0.plusSeconds(17))))).isFalse();
     join(s.deregister("r-b"));
-    assertThat(join(s.tryLead("r-a", ttl, T0.plusSeconds(18)))).as("a deregistered leader resigns").isTrue();
+    assertThat(join(s.tryLead("r-a", ttl, at(T0.plusSeconds(18))))).as("a deregistered leader resigns").isTrue();
   }
 
   // ---- a whole lifecycle through the group-commit path --------------------------------------------
@@ -933,7 +940,7 @@ public abstract class JobStoreContractTest {
     for (int i = 0; i < 500; i++) {
       batch.add(NewJob.of("q", "{}").withPriority(i % 7).withRetry(new RetryPolicy.Immediate()));
     }
-    join(s.submitBatch(batch, T0));
+    join(s.submitBatch(batch, at(T0)));
     Set<String> succeeded = new HashSet<>();
     Instant now = T0;
     int rounds = 0;
@@ -948,7 +955,7 @@ public abstract class JobStoreContractTest {
               ? Completion.failed(j, true, "x", 1, null, "w", now)
               : Completion.succeeded(j, "w", now));
         }
-        for (CompletionResult r : join(s.complete(done, now))) {
+        for (CompletionResult r : join(s.complete(done, at(now)))) {
           assertThat(r.accepted()).isTrue();
           if (r.newState() == JobState.SUCCEEDED) {
             assertThat(succeeded.add(r.jobId())).as("completed twice: " + r.jobId()).isTrue();

@@ -93,14 +93,14 @@ final class PgClaims {
         + (dueBefore ? CLAIM_DUE_BEFORE : "") + CLAIM_TAIL;
   }
 
-  static List<ClaimedJob> claim(Connection c, ClaimRequest req) throws SQLException {
-    long now = req.now().toEpochMilli();
+  static List<ClaimedJob> claim(Connection c, ClaimRequest req, Instant at) throws SQLException {
+    long now = at.toEpochMilli();
     PgStats stats = new PgStats();
     promote(c, req.partition(), now, Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)), stats);
     boolean byQueue = !req.queues().isEmpty();
     boolean byTags = !req.workerTags().isEmpty();
     List<ClaimedJob> claimed = new ArrayList<>();
-    try (PreparedStatement ps = c.prepareStatement(claimSql(byQueue, byTags, req.dueBefore() != null))) {
+    try (PreparedStatement ps = c.prepareStatement(claimSql(byQueue, byTags, req.minWait() != null))) {
       int i = 1;
       ps.setInt(i++, req.partition());
       if (byQueue) {
@@ -109,8 +109,8 @@ final class PgClaims {
       if (byTags) {
         ps.setString(i++, Json.strings(req.workerTags()));
       }
-      if (req.dueBefore() != null) {
-        ps.setLong(i++, req.dueBefore().toEpochMilli());
+      if (req.minWait() != null) {
+        ps.setLong(i++, req.dueBefore(at).toEpochMilli());
       }
       ps.setInt(i++, req.limit());
       ps.setLong(i++, now);
@@ -125,7 +125,7 @@ final class PgClaims {
           boolean atMostOnce = rs.getInt(7) == 1;
           claimed.add(new ClaimedJob(Long.toString(rs.getLong(1)), queue, rs.getString(11), rs.getInt(5),
               rs.getInt(6), rs.getString(2), rs.getString(12), req.partition(), Json.parseStrings(rs.getString(9)),
-              timeout, Instant.ofEpochMilli(rs.getLong(4)), req.now(), rs.getInt(3)));
+              timeout, Instant.ofEpochMilli(rs.getLong(4)), at, rs.getInt(3)));
           stats.move(queue, req.partition(), JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
         }
       }
@@ -141,22 +141,22 @@ final class PgClaims {
    * The highest priority among the ready jobs this claim could take (tags aside), or null when none:
    * a round claims its partitions in this order (see {@link RoundPlan#byBestPriority}).
    */
-  static Integer bestPriority(Connection c, ClaimRequest req) throws SQLException {
+  static Integer bestPriority(Connection c, ClaimRequest req, Instant at) throws SQLException {
     PgStats stats = new PgStats();
-    promote(c, req.partition(), req.now().toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
+    promote(c, req.partition(), at.toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
         stats);
     stats.flush(c);
     boolean byQueue = !req.queues().isEmpty();
     try (PreparedStatement ps = c.prepareStatement("SELECT priority FROM jobs WHERE part = ? AND state = 'ready'"
-        + (byQueue ? CLAIM_QUEUES : "") + (req.dueBefore() != null ? CLAIM_DUE_BEFORE : "")
+        + (byQueue ? CLAIM_QUEUES : "") + (req.minWait() != null ? CLAIM_DUE_BEFORE : "")
         + " ORDER BY priority DESC, visible_at LIMIT 1")) {
       int i = 1;
       ps.setInt(i++, req.partition());
       if (byQueue) {
         ps.setArray(i++, c.createArrayOf("text", req.queues().toArray()));
       }
-      if (req.dueBefore() != null) {
-        ps.setLong(i, req.dueBefore().toEpochMilli());
+      if (req.minWait() != null) {
+        ps.setLong(i, req.dueBefore(at).toEpochMilli());
       }
       try (ResultSet rs = ps.executeQuery()) {
         return rs.next() ? rs.getInt(1) : null;

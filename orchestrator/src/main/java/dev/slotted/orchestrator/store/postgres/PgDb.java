@@ -8,7 +8,9 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
@@ -140,9 +142,23 @@ final class PgDb implements AutoCloseable {
     return busyRetries.get();
   }
 
-  /** A write transaction on a pooled connection. */
+  /**
+   * Work inside one write transaction, given the time read inside it (once the connection is
+   * ours, before its first statement): the only time it may store or compare with. A retry reads
+   * the clock again.
+   */
+  interface TimedWork<T> {
+    T run(Connection c, Instant now) throws SQLException;
+  }
+
+  /** A write transaction that stores no time (a purge, a deregistration). */
   <T> CompletableFuture<T> write(String op, Work<T> work) {
     return run(op, work, false);
+  }
+
+  /** A write transaction whose {@code now} is read from {@code clock} inside it. */
+  <T> CompletableFuture<T> write(String op, Clock clock, TimedWork<T> work) {
+    return run(op, c -> work.run(c, clock.instant()), false);
   }
 
   /** A read transaction on a pooled connection (read-only, one statement snapshot each). */

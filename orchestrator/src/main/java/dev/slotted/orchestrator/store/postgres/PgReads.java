@@ -10,6 +10,7 @@ import dev.slotted.protocol.JobState;
 import dev.slotted.protocol.ValidationException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -163,8 +164,8 @@ final class PgReads {
     });
   }
 
-  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now) {
-    return db.write("heartbeat", c -> {
+  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock) {
+    return db.write("heartbeat", clock, (c, now) -> {
       try (PreparedStatement ps = c.prepareStatement(HEARTBEAT)) {
         ps.setString(1, runnerId);
         ps.setLong(2, now.toEpochMilli());
@@ -228,8 +229,8 @@ final class PgReads {
     });
   }
 
-  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now) {
-    return db.write("lead", c -> {
+  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock) {
+    return db.write("lead", clock, (c, now) -> {
       try (PreparedStatement ps = c.prepareStatement(LEAD)) {
         ps.setString(1, runnerId);
         ps.setLong(2, now.plus(ttl).toEpochMilli());

@@ -167,22 +167,22 @@ public final class PostgresJobStore implements JobStore {
   // ---- submit -----------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<Submitted> submit(NewJob job, Instant now) {
+  public CompletionStage<Submitted> submit(NewJob job, Clock clock) {
     ValidationException bad = SubmitValidation.ofJob(job, settings.maxPayloadBytes());
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
     }
-    return db.write("submit", c -> PgJobs.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
+    return db.write("submit", clock, (c, now) -> PgJobs.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
   }
 
   @Override
-  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now) {
+  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Clock clock) {
     ValidationException bad = SubmitValidation.ofBatch(jobs, settings.maxPayloadBytes());
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
     }
     List<NewJob> copy = List.copyOf(jobs);
-    return db.write("submit", c -> PgJobs.insert(c, copy, now, partitions));
+    return db.write("submit", clock, (c, now) -> PgJobs.insert(c, copy, now, partitions));
   }
 
   // ---- the runner's write path ------------------------------------------------------------------
@@ -194,7 +194,7 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest req) {
+  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest req, Clock clock) {
     IllegalArgumentException bad = badPartition(req);
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
@@ -202,17 +202,16 @@ public final class PostgresJobStore implements JobStore {
     if (req.limit() == 0) {
       return CompletableFuture.completedFuture(List.of());
     }
-    return db.write("claim", c -> PgClaims.claim(c, req));
+    return db.write("claim", clock, (c, now) -> PgClaims.claim(c, req, now));
   }
 
   @Override
-  public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Instant now) {
+  public CompletionStage<Set<String>> renewLeases(String runnerId, Collection<Lease> held, Duration lease, Clock clock) {
     if (held.isEmpty()) {
       return CompletableFuture.completedFuture(Set.of());
     }
     List<Lease> leases = List.copyOf(held);
-    long until = now.plus(lease).toEpochMilli();
-    return db.write("renew", c -> PgClaims.renew(c, runnerId, leases, until));
+    return db.write("renew", clock, (c, now) -> PgClaims.renew(c, runnerId, leases, now.plus(lease).toEpochMilli()));
   }
 
   @Override
@@ -225,12 +224,12 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now) {
+  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Clock clock) {
     if (completions.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
     List<Completion> list = List.copyOf(completions);
-    return db.write("complete", c -> PgCompletions.apply(c, list, now)).thenApply(r -> {
+    return db.write("complete", clock, (c, now) -> PgCompletions.apply(c, list, now)).thenApply(r -> {
       leaseRejections.addAndGet(r.refused());
       return r.results();
     });
@@ -240,7 +239,7 @@ public final class PostgresJobStore implements JobStore {
 
   @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
-      Map<String, Integer> queueCaps, int total, Instant now) {
+      Map<String, Integer> queueCaps, int total, Clock clock) {
     for (ClaimRequest req : claims) {
       IllegalArgumentException bad = badPartition(req);
       if (bad != null) {
@@ -259,17 +258,17 @@ public final class PostgresJobStore implements JobStore {
     List<Completion> list = List.copyOf(completions);
     String op = list.isEmpty() ? "claim" : plan.size() == 0 ? "complete" : "complete+claim";
     // The plan is sized step by step inside the transaction; a retried transaction starts a fresh one.
-    return db.write(op, c -> {
+    return db.write(op, clock, (c, now) -> {
           RoundPlan fresh = new RoundPlan(claims, queueCaps, total);
           PgCompletions.Outcome done = list.isEmpty() ? new PgCompletions.Outcome(List.of(), 0)
               : PgCompletions.apply(c, list, now);
           List<ClaimedJob> claimed = new ArrayList<>();
-          for (int i : fresh.byBestPriority(step -> PgClaims.bestPriority(c, step))) {
+          for (int i : fresh.byBestPriority(step -> PgClaims.bestPriority(c, step, now))) {
             ClaimRequest step = fresh.next(i);
             if (step == null) {
               continue;
             }
-            List<ClaimedJob> jobs = PgClaims.claim(c, step);
+            List<ClaimedJob> jobs = PgClaims.claim(c, step, now);
             fresh.took(i, jobs);
             claimed.addAll(jobs);
           }
@@ -282,28 +281,28 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now) {
+  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Clock clock) {
     if (leases.isEmpty()) {
       return CompletableFuture.completedFuture(0);
     }
     List<Lease> list = List.copyOf(leases);
-    return db.write("release", c -> PgCompletions.release(c, list, reason, now));
+    return db.write("release", clock, (c, now) -> PgCompletions.release(c, list, reason, now));
   }
 
   @Override
-  public CompletionStage<List<String>> reapExpired(int partition, Instant now) {
-    return db.write("reap", c -> PgClaims.reap(c, partition, now.toEpochMilli()));
+  public CompletionStage<List<String>> reapExpired(int partition, Clock clock) {
+    return db.write("reap", clock, (c, now) -> PgClaims.reap(c, partition, now.toEpochMilli()));
   }
 
   // ---- operator actions -------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<Job> cancel(String id, Instant now) {
+  public CompletionStage<Job> cancel(String id, Clock clock) {
     Long jobId = parseId(id);
     if (jobId == null) {
       return CompletableFuture.failedFuture(new JobNotFoundException(id));
     }
-    return db.write("cancel", c -> {
+    return db.write("cancel", clock, (c, now) -> {
       PgCompletions.LeasedRow row = PgCompletions.lockRow(c, jobId);
       if (row == null) {
         throw new JobNotFoundException(id);
@@ -320,12 +319,12 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Job> requeue(String id, Instant now) {
+  public CompletionStage<Job> requeue(String id, Clock clock) {
     Long jobId = parseId(id);
     if (jobId == null) {
       return CompletableFuture.failedFuture(new JobNotFoundException(id));
     }
-    return db.write("requeue", c -> {
+    return db.write("requeue", clock, (c, now) -> {
       PgCompletions.LeasedRow row = PgCompletions.lockRow(c, jobId);
       if (row == null) {
         throw new JobNotFoundException(id);
@@ -410,8 +409,8 @@ public final class PostgresJobStore implements JobStore {
   // ---- runners ----------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now) {
-    return reads.heartbeat(runnerId, statusJson, ttl, now);
+  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock) {
+    return reads.heartbeat(runnerId, statusJson, ttl, clock);
   }
 
   @Override
@@ -425,8 +424,8 @@ public final class PostgresJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now) {
-    return reads.tryLead(runnerId, ttl, now);
+  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock) {
+    return reads.tryLead(runnerId, ttl, clock);
   }
 
   @Override

@@ -109,9 +109,9 @@ final class Leases {
 
   private Leases() {}
 
-  static List<ClaimedJob> claim(Conn c, ClaimRequest req, String sql, String queuesJson, String tagsJson,
+  static List<ClaimedJob> claim(Conn c, ClaimRequest req, Instant at, String sql, String queuesJson, String tagsJson,
       ClaimMemo memo) throws SQLException {
-    long now = req.now().toEpochMilli();
+    long now = at.toEpochMilli();
     StatsDelta stats = new StatsDelta();
     // Promote about what this claim can take: a claim sized for a few jobs does not move a
     // thousand scheduled rows (a burst of due jobs then costs no single slot much).
@@ -128,8 +128,8 @@ final class Leases {
     if (tagsJson != null) {
       ps.setString(7, tagsJson);
     }
-    if (req.dueBefore() != null) {
-      ps.setLong(8, req.dueBefore().toEpochMilli());
+    if (req.minWait() != null) {
+      ps.setLong(8, req.dueBefore(at).toEpochMilli());
     }
     List<ClaimedJob> claimed = new ArrayList<>();
     List<Integer> priorities = new ArrayList<>();
@@ -142,7 +142,7 @@ final class Leases {
         int priority = Integer.parseInt(f[2]);
         claimed.add(new ClaimedJob(f[0], queue, rs.getString(2), Integer.parseInt(f[4]),
             Integer.parseInt(f[5]), f[1], rs.getString(3), req.partition(), tags, timeout,
-            Instant.ofEpochMilli(Long.parseLong(f[3])), req.now(), priority));
+            Instant.ofEpochMilli(Long.parseLong(f[3])), at, priority));
         priorities.add(priority);
         boolean atMostOnce = f[6].equals("1");
         stats.move(queue, JobState.READY, atMostOnce ? JobState.SUCCEEDED : JobState.RUNNING);
@@ -158,19 +158,19 @@ final class Leases {
    * there are none: a round claims its partitions in this order, so priority holds across
    * partitions when the round cannot take everything.
    */
-  static Integer bestPriority(Conn c, ClaimRequest req, String queuesJson) throws SQLException {
+  static Integer bestPriority(Conn c, ClaimRequest req, Instant at, String queuesJson) throws SQLException {
     StatsDelta stats = new StatsDelta();
-    promote(c, req.partition(), req.now().toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
+    promote(c, req.partition(), at.toEpochMilli(), Math.min(PROMOTE_BATCH, Math.max(2 * req.limit(), 100)),
         stats);
     stats.flush(c);
     PreparedStatement ps = c.prepare("SELECT priority FROM jobs WHERE part = ?1 AND state = 'ready'"
         + (queuesJson != null ? " AND queue IN (SELECT value FROM json_each(?2))" : " AND ?2 IS NULL")
-        + (req.dueBefore() != null ? " AND visible_at <= ?3" : " AND ?3 IS NULL")
+        + (req.minWait() != null ? " AND visible_at <= ?3" : " AND ?3 IS NULL")
         + " ORDER BY priority DESC, visible_at LIMIT 1");
     ps.setInt(1, req.partition());
     ps.setString(2, queuesJson);
-    if (req.dueBefore() != null) {
-      ps.setLong(3, req.dueBefore().toEpochMilli());
+    if (req.minWait() != null) {
+      ps.setLong(3, req.dueBefore(at).toEpochMilli());
     } else {
       ps.setNull(3, java.sql.Types.INTEGER);
     }

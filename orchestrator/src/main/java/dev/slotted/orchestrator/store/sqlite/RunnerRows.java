@@ -4,6 +4,7 @@ import dev.slotted.orchestrator.store.RunnerRow;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,8 +35,8 @@ final class RunnerRows {
     this.db = db;
   }
 
-  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now) {
-    return db.write("heartbeat", c -> {
+  CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock) {
+    return db.write("heartbeat", clock, (c, now) -> {
       PreparedStatement ps = c.prepare(HEARTBEAT);
       ps.setString(1, runnerId);
       ps.setLong(2, now.toEpochMilli());
@@ -73,8 +74,8 @@ final class RunnerRows {
     });
   }
 
-  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now) {
-    return db.write("lead", c -> {
+  CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock) {
+    return db.write("lead", clock, (c, now) -> {
       PreparedStatement ps = c.prepare(LEAD);
       ps.setString(1, runnerId);
       ps.setLong(2, now.plus(ttl).toEpochMilli());

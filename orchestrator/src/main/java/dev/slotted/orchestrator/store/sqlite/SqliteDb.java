@@ -5,7 +5,9 @@ import dev.slotted.orchestrator.store.StoreException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
@@ -34,6 +36,15 @@ final class SqliteDb implements AutoCloseable {
   /** Work inside one transaction. It may run more than once (busy retry): keep it free of side effects. */
   interface Work<T> {
     T run(Conn c) throws SQLException;
+  }
+
+  /**
+   * Work inside one write transaction, given the time read inside it (after the write lock is
+   * taken): the only time it may store or compare with. It may run more than once (busy retry), each
+   * time with a fresh reading.
+   */
+  interface TimedWork<T> {
+    T run(Conn c, Instant now) throws SQLException;
   }
 
   private interface Attempt<T> {
@@ -107,13 +118,23 @@ final class SqliteDb implements AutoCloseable {
     return busyRetries.get();
   }
 
-  /** A write transaction on the single writer, serialized with every other write of this process. */
+  /** A write transaction that stores no time (a purge, a deregistration). */
   <T> CompletableFuture<T> write(String op, Work<T> work) {
     if (closed) {
       return CompletableFuture.failedFuture(new StoreException("the job store is closed"));
     }
     return CompletableFuture.supplyAsync(
         () -> retrying(op, () -> inTransaction(writer, "BEGIN IMMEDIATE", work)), writeLane);
+  }
+
+  /**
+   * A write transaction on the single writer, serialized with every other write of this process.
+   * {@code clock} is read once the write lock is held: a write that waited for the lane or for a
+   * busy retry stores the time it ran.
+   */
+  <T> CompletableFuture<T> write(String op, Clock clock, TimedWork<T> work) {
+    // inTransaction runs the work after BEGIN IMMEDIATE returned: the lock is ours when it reads.
+    return write(op, c -> work.run(c, clock.instant()));
   }
 
   /** A read transaction (one snapshot) on a pooled reader; never takes the write lock. */

@@ -25,6 +25,7 @@ import dev.slotted.protocol.ValidationException;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -160,28 +161,28 @@ public final class SqliteJobStore implements JobStore {
   // ---- submit -----------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<Submitted> submit(NewJob job, Instant now) {
+  public CompletionStage<Submitted> submit(NewJob job, Clock clock) {
     ValidationException bad = SubmitValidation.ofJob(job, settings.maxPayloadBytes());
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
     }
-    return db.write("submit", c -> Submissions.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
+    return db.write("submit", clock, (c, now) -> Submissions.insert(c, List.of(job), now, partitions)).thenApply(l -> l.get(0));
   }
 
   @Override
-  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Instant now) {
+  public CompletionStage<List<Submitted>> submitBatch(List<NewJob> jobs, Clock clock) {
     ValidationException bad = SubmitValidation.ofBatch(jobs, settings.maxPayloadBytes());
     if (bad != null) {
       return CompletableFuture.failedFuture(bad);
     }
     List<NewJob> copy = List.copyOf(jobs);
-    return db.write("submit", c -> Submissions.insert(c, copy, now, partitions));
+    return db.write("submit", clock, (c, now) -> Submissions.insert(c, copy, now, partitions));
   }
 
   // ---- claim ------------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest req) {
+  public CompletionStage<List<ClaimedJob>> claim(ClaimRequest req, Clock clock) {
     if (req.partition() < 0 || req.partition() >= partitions) {
       return CompletableFuture.failedFuture(new IllegalArgumentException(
           "partition " + req.partition() + " is outside 0.." + (partitions - 1)));
@@ -189,23 +190,24 @@ public final class SqliteJobStore implements JobStore {
     if (req.limit() == 0) {
       return CompletableFuture.completedFuture(List.of());
     }
-    String sql = Leases.claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty(), req.dueBefore() != null);
+    String sql = Leases.claimSql(!req.queues().isEmpty(), !req.workerTags().isEmpty(), req.minWait() != null);
     String queuesJson = req.queues().isEmpty() ? null : Json.strings(req.queues());
     String tagsJson = req.workerTags().isEmpty() ? null : Json.strings(req.workerTags());
-    return db.write("claim", c -> Leases.claim(c, req, sql, queuesJson, tagsJson, memo));
+    return db.write("claim", clock, (c, now) -> Leases.claim(c, req, now, sql, queuesJson, tagsJson, memo));
   }
 
   // ---- leases -----------------------------------------------------------------------------------
 
   @Override
   public CompletionStage<Set<String>> renewLeases(
-      String runnerId, Collection<Lease> held, Duration lease, Instant now) {
+      String runnerId, Collection<Lease> held, Duration lease, Clock clock) {
     if (held.isEmpty()) {
       return CompletableFuture.completedFuture(Set.of());
     }
     List<Lease> leases = List.copyOf(held);
     String json = leasesJson(leases);
-    return db.write("renew", c -> Leases.renew(c, runnerId, leases, json, now.plus(lease).toEpochMilli()));
+    return db.write("renew", clock,
+        (c, now) -> Leases.renew(c, runnerId, leases, json, now.plus(lease).toEpochMilli()));
   }
 
   @Override
@@ -233,12 +235,12 @@ public final class SqliteJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Instant now) {
+  public CompletionStage<List<CompletionResult>> complete(List<Completion> completions, Clock clock) {
     if (completions.isEmpty()) {
       return CompletableFuture.completedFuture(List.of());
     }
     List<Completion> list = List.copyOf(completions);
-    return db.write("complete", c -> Completions.apply(c, list, now, memo))
+    return db.write("complete", clock, (c, now) -> Completions.apply(c, list, now, memo))
         .thenApply(r -> {
           leaseRejections.addAndGet(r.refused());
           return r.results();
@@ -250,7 +252,7 @@ public final class SqliteJobStore implements JobStore {
 
   @Override
   public CompletionStage<Reconciled> round(List<Completion> completions, List<ClaimRequest> claims,
-      Map<String, Integer> queueCaps, int total, Instant now) {
+      Map<String, Integer> queueCaps, int total, Clock clock) {
     for (ClaimRequest req : claims) {
       if (req.partition() < 0 || req.partition() >= partitions) {
         return CompletableFuture.failedFuture(new IllegalArgumentException(
@@ -268,22 +270,22 @@ public final class SqliteJobStore implements JobStore {
     }
     List<Completion> list = List.copyOf(completions);
     String op = list.isEmpty() ? "claim" : plan.size() == 0 ? "complete" : "complete+claim";
-    return db.write(op, c -> {
+    return db.write(op, clock, (c, now) -> {
           // The plan is sized step by step inside the transaction: a busy retry starts a fresh one.
           RoundPlan fresh = new RoundPlan(claims, queueCaps, total);
           Completions.Outcome done = list.isEmpty() ? new Completions.Outcome(List.of(), 0)
               : Completions.apply(c, list, now, memo);
           List<ClaimedJob> claimed = new ArrayList<>();
-          for (int i : fresh.byBestPriority(step -> Leases.bestPriority(c, step,
+          for (int i : fresh.byBestPriority(step -> Leases.bestPriority(c, step, now,
               step.queues().isEmpty() ? null : Json.strings(step.queues())))) {
             ClaimRequest step = fresh.next(i);
             if (step == null) {
               continue;
             }
-            String sql = Leases.claimSql(!step.queues().isEmpty(), !step.workerTags().isEmpty(), step.dueBefore() != null);
+            String sql = Leases.claimSql(!step.queues().isEmpty(), !step.workerTags().isEmpty(), step.minWait() != null);
             String queuesJson = step.queues().isEmpty() ? null : Json.strings(step.queues());
             String tagsJson = step.workerTags().isEmpty() ? null : Json.strings(step.workerTags());
-            List<ClaimedJob> jobs = Leases.claim(c, step, sql, queuesJson, tagsJson, memo);
+            List<ClaimedJob> jobs = Leases.claim(c, step, now, sql, queuesJson, tagsJson, memo);
             fresh.took(i, jobs);
             claimed.addAll(jobs);
           }
@@ -296,28 +298,28 @@ public final class SqliteJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Instant now) {
+  public CompletionStage<Integer> release(Collection<Lease> leases, String reason, Clock clock) {
     if (leases.isEmpty()) {
       return CompletableFuture.completedFuture(0);
     }
     List<Lease> list = List.copyOf(leases);
-    return db.write("release", c -> Completions.release(c, list, reason, now));
+    return db.write("release", clock, (c, now) -> Completions.release(c, list, reason, now));
   }
 
   @Override
-  public CompletionStage<List<String>> reapExpired(int partition, Instant now) {
-    return db.write("reap", c -> Leases.reap(c, partition, now.toEpochMilli()));
+  public CompletionStage<List<String>> reapExpired(int partition, Clock clock) {
+    return db.write("reap", clock, (c, now) -> Leases.reap(c, partition, now.toEpochMilli()));
   }
 
   // ---- operator actions -------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<Job> cancel(String id, Instant now) {
+  public CompletionStage<Job> cancel(String id, Clock clock) {
     Long jobId = parseId(id);
     if (jobId == null) {
       return CompletableFuture.failedFuture(new JobNotFoundException(id));
     }
-    return db.write("cancel", c -> {
+    return db.write("cancel", clock, (c, now) -> {
       Completions.LeasedRow row = Completions.row(c, jobId);
       if (row == null) {
         throw new JobNotFoundException(id);
@@ -334,12 +336,12 @@ public final class SqliteJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Job> requeue(String id, Instant now) {
+  public CompletionStage<Job> requeue(String id, Clock clock) {
     Long jobId = parseId(id);
     if (jobId == null) {
       return CompletableFuture.failedFuture(new JobNotFoundException(id));
     }
-    return db.write("requeue", c -> {
+    return db.write("requeue", clock, (c, now) -> {
       Completions.LeasedRow row = Completions.row(c, jobId);
       if (row == null) {
         throw new JobNotFoundException(id);
@@ -420,8 +422,8 @@ public final class SqliteJobStore implements JobStore {
   // ---- runners ----------------------------------------------------------------------------------
 
   @Override
-  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Instant now) {
-    return runners.heartbeat(runnerId, statusJson, ttl, now);
+  public CompletionStage<Void> heartbeat(String runnerId, String statusJson, Duration ttl, Clock clock) {
+    return runners.heartbeat(runnerId, statusJson, ttl, clock);
   }
 
   @Override
@@ -435,8 +437,8 @@ public final class SqliteJobStore implements JobStore {
   }
 
   @Override
-  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Instant now) {
-    return runners.tryLead(runnerId, ttl, now);
+  public CompletionStage<Boolean> tryLead(String runnerId, Duration ttl, Clock clock) {
+    return runners.tryLead(runnerId, ttl, clock);
   }
 
   // ---- counters and lifecycle -------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.postgres;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -131,7 +133,7 @@ class PostgresStoreLifecycleTest {
         for (int k = 0; k < 500; k++) {
           batch.add(NewJob.of("q", "{}"));
         }
-        a.submitBatch(batch, T0).toCompletableFuture().get();
+        a.submitBatch(batch, at(T0)).toCompletableFuture().get();
       }
       Set<String> claimed = ConcurrentHashMap.newKeySet();
       List<String> duplicates = java.util.Collections.synchronizedList(new ArrayList<>());
@@ -144,7 +146,7 @@ class PostgresStoreLifecycleTest {
           done.add(threads.submit(() -> {
             while (true) {
               List<ClaimedJob> got = s.claim(new ClaimRequest(0, Set.of(), Set.of(), 37, runner,
-                  Duration.ofMinutes(5), T0.plusSeconds(1))).toCompletableFuture().get();
+                  Duration.ofMinutes(5)), at(T0.plusSeconds(1))).toCompletableFuture().get();
               if (got.isEmpty()) {
                 return null;
               }
@@ -155,7 +157,7 @@ class PostgresStoreLifecycleTest {
                 }
                 ok.add(Completion.succeeded(j, runner, T0.plusSeconds(2)));
               }
-              assertThat(s.complete(ok, T0.plusSeconds(2)).toCompletableFuture().get())
+              assertThat(s.complete(ok, at(T0.plusSeconds(2))).toCompletableFuture().get())
                   .allMatch(r -> r.accepted());
             }
           }));
@@ -177,7 +179,7 @@ class PostgresStoreLifecycleTest {
   void aHeartbeatMeasuresTheDatabaseClockOffset() throws Exception {
     try (PostgresJobStore s = PostgresJobStore.open(settings(TestPostgres.freshSchema("clock")))) {
       assertThat(s.clockOffset()).isEmpty();
-      s.heartbeat("r-1", "{}", Duration.ofSeconds(5), Instant.now()).toCompletableFuture().get();
+      s.heartbeat("r-1", "{}", Duration.ofSeconds(5), at(Instant.now())).toCompletableFuture().get();
       var offset = s.clockOffset().orElseThrow();
       assertThat(offset.uncertaintyMs()).isBetween(0L, 1000L);
       assertThat(Math.abs(offset.offsetMs())).isLessThanOrEqualTo(offset.uncertaintyMs() + 50);

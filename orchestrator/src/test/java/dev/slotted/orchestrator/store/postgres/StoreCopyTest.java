@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.postgres;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -57,12 +59,12 @@ class StoreCopyTest {
         }
         batch.add(j);
       }
-      join(src.submitBatch(batch, T0));
-      join(src.submit(NewJob.of("mail", "{}").withRunAt(T0.plusSeconds(3600)), T0));
+      join(src.submitBatch(batch, at(T0)));
+      join(src.submit(NewJob.of("mail", "{}").withRunAt(T0.plusSeconds(3600)), at(T0)));
       Instant t = T0.plusSeconds(1);
       for (int round = 0; round < 3; round++) {
         for (int p = 0; p < 4; p++) {
-          List<ClaimedJob> got = join(src.claim(new ClaimRequest(p, Set.of(), Set.of("gpu"), 100, "r#1", LEASE, t)));
+          List<ClaimedJob> got = join(src.claim(new ClaimRequest(p, Set.of(), Set.of("gpu"), 100, "r#1", LEASE), at(t)));
           List<Completion> done = new ArrayList<>();
           for (ClaimedJob j : got) {
             int i = Integer.parseInt(j.payload().replaceAll("\\D", ""));
@@ -74,12 +76,12 @@ class StoreCopyTest {
               done.add(Completion.succeeded(j, "w-1", t.plusMillis(5)));
             }
           }
-          join(src.complete(done, t.plusMillis(5)));
+          join(src.complete(done, at(t.plusMillis(5))));
         }
         t = t.plusSeconds(1);
       }
-      Job toCancel = join(src.submit(NewJob.of("reports", "{}").withRunAt(T0.plusSeconds(7200)), t)).job();
-      join(src.cancel(toCancel.id(), t));
+      Job toCancel = join(src.submit(NewJob.of("reports", "{}").withRunAt(T0.plusSeconds(7200)), at(t))).job();
+      join(src.cancel(toCancel.id(), at(t)));
     }
 
     String schema = TestPostgres.freshSchema("copy");
@@ -104,7 +106,7 @@ class StoreCopyTest {
       assertThat(join(dst.queueCounts(T0.plusSeconds(60)))).isEqualTo(join(src.queueCounts(T0.plusSeconds(60))));
       // New ids continue after the copied ones.
       long max = all.stream().mapToLong(j -> Long.parseLong(j.id())).max().orElseThrow();
-      assertThat(Long.parseLong(join(dst.submit(NewJob.of("mail", "{}"), T0)).job().id())).isGreaterThan(max);
+      assertThat(Long.parseLong(join(dst.submit(NewJob.of("mail", "{}"), at(T0))).job().id())).isGreaterThan(max);
     }
     assertThatThrownBy(() -> StoreCopy.copy(file, target))
         .isInstanceOf(StoreException.class).hasMessageContaining("not empty");

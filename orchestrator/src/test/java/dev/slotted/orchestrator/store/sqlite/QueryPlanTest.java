@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.sqlite;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.slotted.protocol.NewJob;
@@ -37,7 +39,7 @@ class QueryPlanTest {
       for (int i = 0; i < 200; i++) {
         jobs.add(NewJob.of("q", "{}"));
       }
-      store.submitBatch(jobs, Instant.now()).toCompletableFuture().join();
+      store.submitBatch(jobs, at(Instant.now())).toCompletableFuture().join();
     }
     try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + db)) {
       String claim = Leases.claimSqlForPlan(false, false).replaceAll("\\?\\d", "1");

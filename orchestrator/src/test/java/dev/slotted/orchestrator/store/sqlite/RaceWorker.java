@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.sqlite;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import dev.slotted.orchestrator.store.ClaimRequest;
 import dev.slotted.orchestrator.store.CompletionResult;
 import dev.slotted.orchestrator.store.JobStore;
@@ -78,7 +80,7 @@ final class RaceWorker {
       List<ClaimedJob> got;
       try {
         got = store.claim(new ClaimRequest(p, Set.of(), Set.of(), 1 + random.nextInt(20), runnerId,
-            abandon ? EXPIRED_LEASE : LONG_LEASE, Instant.now())).toCompletableFuture().join();
+            abandon ? EXPIRED_LEASE : LONG_LEASE), at(Instant.now())).toCompletableFuture().join();
       } catch (CompletionException e) {
         storeErrors += busyOrThrow(e);
         continue;
@@ -97,7 +99,7 @@ final class RaceWorker {
         // A completion that met an exhausted busy retry wrote nothing: present it again.
         while (true) {
           try {
-            for (CompletionResult r : store.complete(completions, Instant.now()).toCompletableFuture().join()) {
+            for (CompletionResult r : store.complete(completions, at(Instant.now())).toCompletableFuture().join()) {
               if (r.accepted() && r.newState() == JobState.SUCCEEDED) {
                 accepted++;
               } else {
@@ -116,7 +118,7 @@ final class RaceWorker {
       java.util.concurrent.locks.LockSupport.parkNanos(300_000);
       if (got.isEmpty() || random.nextInt(8) == 0) {
         try {
-          store.reapExpired(p, Instant.now()).toCompletableFuture().join();
+          store.reapExpired(p, at(Instant.now())).toCompletableFuture().join();
         } catch (CompletionException e) {
           storeErrors += busyOrThrow(e);
         }
@@ -131,7 +133,7 @@ final class RaceWorker {
       }
     }
     for (ClaimedJob j : abandoned) {
-      CompletionResult r = store.complete(List.of(Completion.succeeded(j, runnerId, Instant.now())), Instant.now())
+      CompletionResult r = store.complete(List.of(Completion.succeeded(j, runnerId, Instant.now())), at(Instant.now()))
           .toCompletableFuture().join().get(0);
       if (r.accepted()) {
         staleAccepted++;
@@ -167,7 +169,7 @@ final class RaceWorker {
       }
       abandoned.remove(i);
       try {
-        CompletionResult r = store.complete(List.of(Completion.succeeded(j, runnerId, Instant.now())), Instant.now())
+        CompletionResult r = store.complete(List.of(Completion.succeeded(j, runnerId, Instant.now())), at(Instant.now()))
             .toCompletableFuture().join().get(0);
         if (r.accepted()) {
           staleAccepted++;

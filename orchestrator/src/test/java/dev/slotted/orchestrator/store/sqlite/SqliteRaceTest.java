@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.sqlite;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.slotted.protocol.NewJob;
@@ -44,7 +46,7 @@ class SqliteRaceTest {
       for (int i = done; i < Math.min(total, done + 1000); i++) {
         batch.add(NewJob.of(QUEUE, "{\"i\":" + i + "}").withPriority(i % 5).withMaxAttempts(1000));
       }
-      store.submitBatch(batch, Instant.now()).toCompletableFuture().join();
+      store.submitBatch(batch, at(Instant.now())).toCompletableFuture().join();
     }
   }
 

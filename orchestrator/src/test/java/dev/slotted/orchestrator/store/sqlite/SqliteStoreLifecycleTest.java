@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.sqlite;
 
+import static dev.slotted.orchestrator.store.JobStoreContractTest.at;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -60,7 +62,7 @@ class SqliteStoreLifecycleTest {
     Path db = dir.resolve("data/slotted.db");
     String id;
     try (SqliteJobStore s = SqliteJobStore.open(SqliteStoreSettings.defaults(db))) {
-      id = s.submit(NewJob.of("q", "{}"), T0).toCompletableFuture().join().job().id();
+      id = s.submit(NewJob.of("q", "{}"), at(T0)).toCompletableFuture().join().job().id();
     }
     Map<Integer, String> first = migrations(db);
     assertThat(first).containsOnlyKeys(1);
@@ -125,7 +127,7 @@ class SqliteStoreLifecycleTest {
     }
     try (SqliteJobStore s = SqliteJobStore.open(SqliteStoreSettings.defaults(db).withPartitions(4))) {
       assertThat(s.partitions()).as("the configured 4 is ignored").isEqualTo(16);
-      Job j = s.submit(NewJob.of("q", "{}").withPartitionKey("k"), T0).toCompletableFuture().join().job();
+      Job j = s.submit(NewJob.of("q", "{}").withPartitionKey("k"), at(T0)).toCompletableFuture().join().job();
       assertThat(j.partition()).isEqualTo(s.partitionOf("k", null)).isBetween(0, 15);
     }
   }
@@ -168,7 +170,7 @@ class SqliteStoreLifecycleTest {
         Connection other = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement lock = other.createStatement()) {
       lock.execute("BEGIN IMMEDIATE");
-      CompletableFuture<Submitted> f = s.submit(NewJob.of("q", "{}"), T0).toCompletableFuture();
+      CompletableFuture<Submitted> f = s.submit(NewJob.of("q", "{}"), at(T0)).toCompletableFuture();
       assertThatThrownBy(() -> f.get(10, TimeUnit.SECONDS))
           .hasCauseInstanceOf(StoreException.class)
           .hasMessageContaining("busy after 2 retries");
@@ -177,7 +179,7 @@ class SqliteStoreLifecycleTest {
       assertThat(s.list(new dev.slotted.orchestrator.store.JobQuery(null, null, 10, null))
           .toCompletableFuture().get(10, TimeUnit.SECONDS).items()).isEmpty();
       lock.execute("ROLLBACK");
-      assertThat(s.submit(NewJob.of("q", "{}"), T0).toCompletableFuture().get(10, TimeUnit.SECONDS).created()).isTrue();
+      assertThat(s.submit(NewJob.of("q", "{}"), at(T0)).toCompletableFuture().get(10, TimeUnit.SECONDS).created()).isTrue();
       assertThat(s.busyRetries()).isEqualTo(2);
     }
   }
@@ -192,7 +194,7 @@ class SqliteStoreLifecycleTest {
         Connection other = DriverManager.getConnection("jdbc:sqlite:" + db);
         Statement lock = other.createStatement()) {
       lock.execute("BEGIN IMMEDIATE");
-      CompletableFuture<Submitted> f = s.submit(NewJob.of("q", "{}"), T0).toCompletableFuture();
+      CompletableFuture<Submitted> f = s.submit(NewJob.of("q", "{}"), at(T0)).toCompletableFuture();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (s.busyRetries() < 1 && System.nanoTime() < deadline) {
         Thread.sleep(5);
@@ -209,7 +211,7 @@ class SqliteStoreLifecycleTest {
     SqliteJobStore s = SqliteJobStore.open(SqliteStoreSettings.defaults(dir.resolve("closed.db")));
     s.close();
     s.close();
-    assertThatThrownBy(() -> s.submit(NewJob.of("q", "{}"), T0).toCompletableFuture().join())
+    assertThatThrownBy(() -> s.submit(NewJob.of("q", "{}"), at(T0)).toCompletableFuture().join())
         .hasCauseInstanceOf(StoreException.class);
     assertThatThrownBy(() -> s.get("1").toCompletableFuture().join()).hasCauseInstanceOf(StoreException.class);
   }
@@ -231,11 +233,11 @@ class SqliteStoreLifecycleTest {
         NewJob j = NewJob.of("q" + (i % 3), "{}").withMaxAttempts(1 + i % 2);
         jobs.add(i % 10 == 0 ? j.withRunAt(T0.plusSeconds(5)) : j);
       }
-      s.submitBatch(jobs, T0).toCompletableFuture().join();
+      s.submitBatch(jobs, at(T0)).toCompletableFuture().join();
       Instant now = T0.plusSeconds(10);
       for (int p = 0; p < 2; p++) {
         var claimed = s.claim(new dev.slotted.orchestrator.store.ClaimRequest(p, java.util.Set.of(), java.util.Set.of(),
-            100, "r", Duration.ofSeconds(1), now)).toCompletableFuture().join();
+            100, "r", Duration.ofSeconds(1)), at(now)).toCompletableFuture().join();
         List<dev.slotted.protocol.Completion> done = new ArrayList<>();
         for (int i = 0; i < claimed.size(); i++) {
           var c = claimed.get(i);
@@ -244,11 +246,11 @@ class SqliteStoreLifecycleTest {
           } else if (i % 4 == 1) {
             done.add(dev.slotted.protocol.Completion.failed(c, true, "x", null, null, "w", now));
           } else if (i % 4 == 2) {
-            s.cancel(c.id(), now).toCompletableFuture().join();
+            s.cancel(c.id(), at(now)).toCompletableFuture().join();
           }
         }
-        s.complete(done, now).toCompletableFuture().join();
-        s.reapExpired(p, now.plusSeconds(2)).toCompletableFuture().join();
+        s.complete(done, at(now)).toCompletableFuture().join();
+        s.reapExpired(p, at(now.plusSeconds(2))).toCompletableFuture().join();
       }
       s.purge(now.plusSeconds(1), T0, 20).toCompletableFuture().join();
       Map<String, Long> kept = new TreeMap<>();
