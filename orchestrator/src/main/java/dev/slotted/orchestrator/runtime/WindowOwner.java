@@ -143,7 +143,14 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
   private final ActorRef<WorkerProtocol.Command> workers;
   private final ReconcilerSettings settings;
   private final Duration cycle;
-  private final Duration margin;
+  /** The guard: no write starts closer than this to the window's end. */
+  private final Duration guardMargin;
+  /** The most the margin grows to when writes run slow: a tenth of the cycle (or the guard). */
+  private final Duration maxMargin;
+  /** A quarter of the current window: the margin never takes more of it. */
+  private Duration windowQuarter = Duration.ZERO;
+  /** How long recent writes took, wall clock, decaying: a starved machine makes writes slow. */
+  private Duration slowOp = Duration.ZERO;
   private final int claimAhead;
   private final Clock clock;
   private final Metrics metrics;
@@ -224,7 +231,8 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     // No write starts in the last guard of a window: a transaction begun there (a claim of hundreds
     // of jobs, or the WAL checkpoint a commit may run) still ends before the next runner's window,
     // which opens a guard after the end of this slot.
-    this.margin = guard.isZero() ? Duration.ofMillis(2) : guard;
+    this.guardMargin = guard.isZero() ? Duration.ofMillis(2) : guard;
+    this.maxMargin = max(guardMargin, cycle.dividedBy(10));
     this.claimAhead = claimAhead;
     this.clock = clock;
     this.metrics = metrics;
@@ -266,6 +274,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     open = true;
     endless = o.endless();
     closesAt = o.closesAt();
+    windowQuarter = endless ? Duration.ZERO : Duration.between(clock.instant(), closesAt).dividedBy(4);
     cycleNo = o.cycle();
     windowWork = Duration.ZERO;
     lastOpEnd = clock.instant();
@@ -289,7 +298,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     if (now.isBefore(suspendedUntil)) {
       return false;
     }
-    if (open && !endless && !now.plus(margin).isBefore(closesAt)) {
+    if (open && !endless && !now.plus(margin()).isBefore(closesAt)) {
       // The close tick may come late (scheduler granularity): never start a write in the guard.
       open = false;
       reportWork();
@@ -407,7 +416,7 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     if (endless || released || nanosPerRow == 0) {
       return Integer.MAX_VALUE;
     }
-    long left = Duration.between(now, closesAt.minus(margin)).toNanos();
+    long left = Duration.between(now, closesAt.minus(margin())).toNanos();
     return (int) Math.max(MIN_ROUND_ROWS, Math.min(Integer.MAX_VALUE, left / 2 / nanosPerRow));
   }
 
@@ -561,9 +570,29 @@ public final class WindowOwner extends AbstractBehavior<WindowOwner.Command> {
     inFlight = false;
     if (opStart != null) {
       lastOpEnd = clock.instant();
-      windowWork = windowWork.plus(Duration.between(opStart, lastOpEnd));
+      Duration took = Duration.between(opStart, lastOpEnd);
+      windowWork = windowWork.plus(took);
+      slowOp = max(took, slowOp.multipliedBy(4).dividedBy(5));
       opStart = null;
     }
+  }
+
+  /**
+   * How close to the window's end a write may still start: the guard, or as long as recent writes
+   * took when that is longer (a loaded machine preempts the writer mid-transaction, and a write that
+   * outlasts the window meets the next runner's; SQLITE_BUSY), at most a tenth of the cycle and a
+   * quarter of the window, so slow writes shorten the window but never shut it.
+   */
+  private Duration margin() {
+    return min(max(guardMargin, slowOp), max(guardMargin, min(maxMargin, windowQuarter)));
+  }
+
+  private static Duration max(Duration a, Duration b) {
+    return a.compareTo(b) >= 0 ? a : b;
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   private void reportWork() {

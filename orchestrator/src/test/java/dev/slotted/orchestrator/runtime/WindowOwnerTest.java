@@ -137,6 +137,33 @@ class WindowOwnerTest {
   }
 
   @Test
+  void afterSlowWritesNoWriteStartsWithLessOfTheWindowLeftThanTheyTook() throws Exception {
+    try (SqliteJobStore store = storeWith(dir.resolve("s.db"), 1, "q")) {
+      TestProbe<WorkerProtocol.Command> workers = KIT.createTestProbe();
+      Owner o = owner(store, workers, Set.of("q"), 0, new ArrayList<>());
+      o.ref().tell(new WindowOwner.Opened(1, CLOCK.instant().plusSeconds(10)));
+      // A write that takes 150 ms, as on a starved machine: the margin grows to it, capped at a
+      // tenth of the 1 s cycle.
+      CompletableFuture<String> slow = new CompletableFuture<>();
+      o.ref().tell(new WindowOwner.Write<>("slow", () -> CompletableFuture.supplyAsync(() -> "slow",
+          CompletableFuture.delayedExecutor(150, TimeUnit.MILLISECONDS)), slow));
+      assertThat(slow.get(5, TimeUnit.SECONDS)).isEqualTo("slow");
+      o.ref().tell(WindowOwner.Closed.INSTANCE);
+
+      o.ref().tell(new WindowOwner.Opened(2, CLOCK.instant().plusMillis(400)));
+      Thread.sleep(320);
+      // About 80 ms left: beyond the 20 ms guard, but less than recent writes took.
+      CompletableFuture<String> late = new CompletableFuture<>();
+      o.ref().tell(new WindowOwner.Write<>("late", () -> CompletableFuture.completedFuture("ran"), late));
+      Thread.sleep(200);
+      assertThat(late).as("not started with less window left than writes take").isNotDone();
+      o.ref().tell(WindowOwner.Closed.INSTANCE);
+      o.ref().tell(new WindowOwner.Opened(3, CLOCK.instant().plusSeconds(10)));
+      assertThat(late.get(5, TimeUnit.SECONDS)).isEqualTo("ran");
+    }
+  }
+
+  @Test
   void aLimitedQueueIsNeverClaimedBeyondItsRoom() throws Exception {
     try (SqliteJobStore store = storeWith(dir.resolve("b.db"), 8, "one")) {
       store.submitBatch(List.of(NewJob.of("free", "{}"), NewJob.of("free", "{}")), at(CLOCK.instant()))

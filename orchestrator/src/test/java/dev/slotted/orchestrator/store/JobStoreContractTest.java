@@ -664,6 +664,25 @@ public abstract class JobStoreContractTest {
   }
 
   @Test
+  void aJobWhoseLeaseEndedOrWasReleasedGoesBackToItsOldPlaceInTheQueue() {
+    JobStore s = store();
+    Job a = submit(s, NewJob.of("q", "{}"), T0);
+    Job b = submit(s, NewJob.of("q", "{}"), T0.plusSeconds(2));
+    assertThat(claim(s, 1, T0.plusSeconds(1))).extracting(ClaimedJob::id).containsExactly(a.id());
+    Instant expired = T0.plusSeconds(1).plus(LEASE);
+    assertThat(join(s.reapExpired(0, at(expired)))).containsExactly(a.id());
+    // a has been due since T0, b only since T0+2: a crashed runner's job does not queue behind b.
+    assertThat(claim(s, 1, expired.plusSeconds(1))).extracting(ClaimedJob::id).containsExactly(a.id());
+    Job c = submit(s, NewJob.of("q", "{}"), expired.plusSeconds(2));
+    ClaimedJob taken = claim(s, 1, expired.plusSeconds(3)).get(0);
+    assertThat(taken.id()).isEqualTo(b.id());
+    assertThat(join(s.release(List.of(new Lease(taken.id(), taken.leaseToken())), "shutdown",
+        at(expired.plusSeconds(4))))).isEqualTo(1);
+    assertThat(claim(s, 1, expired.plusSeconds(5))).extracting(ClaimedJob::id).containsExactly(b.id());
+    assertThat(claim(s, 1, expired.plusSeconds(6))).extracting(ClaimedJob::id).containsExactly(c.id());
+  }
+
+  @Test
   void aStealClaimTakesOnlyJobsThatHaveWaited() {
     JobStore s = store();
     Job early = submit(s, NewJob.of("q", "{}"), T0);

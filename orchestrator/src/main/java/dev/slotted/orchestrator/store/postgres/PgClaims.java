@@ -82,6 +82,9 @@ final class PgClaims {
       + " att_ended_at = CASE WHEN " + BACK + " THEN NULL ELSE ?::bigint END,"
       + " att_outcome = CASE WHEN " + BACK + " THEN NULL ELSE 'lease_expired' END,"
       + " att_error = CASE WHEN " + BACK + " THEN NULL ELSE " + REAP_ERROR + " END,"
+      // Back in the queue at its old place: due since it first became due, not since the lease ran
+      // out, so a crashed runner's jobs run before the backlog that came after them.
+      + " visible_at = CASE WHEN " + BACK + " THEN coalesce(due_at, visible_at) ELSE visible_at END,"
       + " lease_token = NULL, due_at = NULL"
       + " WHERE id = ANY(?)"
       + " RETURNING id, queue, state, at_most_once, part";

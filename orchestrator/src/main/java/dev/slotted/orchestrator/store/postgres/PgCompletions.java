@@ -49,8 +49,10 @@ final class PgCompletions {
         exit_code, log_tail)
       SELECT id, attempt_no, att_runner, ?, coalesce(?::bigint, att_started_at), ?, ?, ?, ?, ?
       FROM jobs WHERE id = ? AND lease_token = ?""";
+  /** A released job (last parameter true) keeps the time it first became due: its old place. */
   private static final String BACK_TO_QUEUE = """
-      UPDATE jobs SET state = ?, visible_at = ?, finished_at = NULL, attempt_count = attempt_count + ?,
+      UPDATE jobs SET state = ?, visible_at = CASE WHEN ? THEN coalesce(due_at, ?) ELSE ? END, finished_at = NULL,
+        attempt_count = attempt_count + ?,
         lease_token = NULL, due_at = NULL, att_runner = NULL, att_started_at = NULL, att_worker = NULL,
         att_ended_at = NULL, att_outcome = NULL, att_error = NULL, att_exit_code = NULL,
         att_log_tail = NULL
@@ -145,7 +147,7 @@ final class PgCompletions {
           next = delay == 0 ? JobState.READY : JobState.SCHEDULED;
           archiveRunning(c, row, done.worker(), done.endedAt().toEpochMilli(), done.outcome().wire(), done.error(),
               done.exitCode(), done.logTail(), done.startedAt());
-          backToQueue(c, row, next, t + delay, 0);
+          backToQueue(c, row, next, t + delay, 0, false);
         } else {
           next = atMostOnce || done.outcome() == AttemptOutcome.SUCCEEDED ? JobState.SUCCEEDED
               : done.outcome() == AttemptOutcome.CANCELLED ? JobState.CANCELLED : JobState.DEAD;
@@ -196,7 +198,7 @@ final class PgCompletions {
         endOnRow(c, row, JobState.SUCCEEDED, t, AttemptOutcome.CANCELLED, reason);
       } else {
         archiveRunning(c, row, null, t, AttemptOutcome.CANCELLED.wire(), reason, null, null, null);
-        backToQueue(c, row, JobState.READY, t, -1);
+        backToQueue(c, row, JobState.READY, t, -1, true);
         stats.move(row.queue(), row.part(), row.state(), JobState.READY);
       }
       released++;
@@ -242,14 +244,16 @@ final class PgCompletions {
     }
   }
 
-  private static void backToQueue(Connection c, LeasedRow row, JobState next, long visibleAt, int countDelta)
-      throws SQLException {
+  private static void backToQueue(Connection c, LeasedRow row, JobState next, long visibleAt, int countDelta,
+      boolean keepDue) throws SQLException {
     try (PreparedStatement ps = c.prepareStatement(BACK_TO_QUEUE)) {
       ps.setString(1, next.wire());
-      ps.setLong(2, visibleAt);
-      ps.setInt(3, countDelta);
-      ps.setLong(4, row.id());
-      ps.setString(5, row.token());
+      ps.setBoolean(2, keepDue);
+      ps.setLong(3, visibleAt);
+      ps.setLong(4, visibleAt);
+      ps.setInt(5, countDelta);
+      ps.setLong(6, row.id());
+      ps.setString(7, row.token());
       checkOne(ps.executeUpdate(), "requeue attempt");
     }
   }

@@ -66,13 +66,17 @@ final class Completions {
         exit_code, log_tail)
       SELECT id, attempt_no, att_runner, ?2, coalesce(?9, att_started_at), ?3, ?4, ?5, ?6, ?7
       FROM jobs WHERE id = ?1 AND lease_token = ?8""";
-  /** Back to ready or scheduled: the lease and the (archived) attempt leave the row. */
+  /**
+   * Back to ready or scheduled: the lease and the (archived) attempt leave the row. A released job
+   * (?6 = 1) keeps the time it first became due, so it goes back to its old place in the queue.
+   */
   private static final String BACK_TO_QUEUE = """
-      UPDATE jobs SET state = ?, visible_at = ?, finished_at = NULL, attempt_count = attempt_count + ?,
+      UPDATE jobs SET state = ?1, visible_at = coalesce(CASE WHEN ?6 = 1 THEN due_at END, ?2), finished_at = NULL,
+        attempt_count = attempt_count + ?3,
         lease_token = NULL, due_at = NULL, att_runner = NULL, att_started_at = NULL, att_worker = NULL,
         att_ended_at = NULL, att_outcome = NULL, att_error = NULL, att_exit_code = NULL,
         att_log_tail = NULL
-      WHERE id = ? AND lease_token = ?""";
+      WHERE id = ?4 AND lease_token = ?5""";
   private static final String CANCEL_QUEUED = """
       UPDATE jobs SET state = 'cancelled', finished_at = ? WHERE id = ? AND lease_token IS NULL""";
 
@@ -291,7 +295,7 @@ final class Completions {
         next = delay == 0 ? JobState.READY : JobState.SCHEDULED;
         archiveRunning(c, row, done.worker(), done.endedAt().toEpochMilli(), done.outcome().wire(),
             done.error(), done.exitCode(), done.logTail(), done.startedAt());
-        backToQueue(c, row, next, t + delay, 0);
+        backToQueue(c, row, next, t + delay, 0, false);
       } else {
         next = JobState.DEAD;
         PreparedStatement end = c.prepare(END_ON_ROW);
@@ -330,7 +334,7 @@ final class Completions {
         endOnRow(c, row, JobState.SUCCEEDED, t, t, AttemptOutcome.CANCELLED, reason);
       } else {
         archiveRunning(c, row, null, t, AttemptOutcome.CANCELLED.wire(), reason, null, null, null);
-        backToQueue(c, row, JobState.READY, t, -1);
+        backToQueue(c, row, JobState.READY, t, -1, true);
         stats.move(row.queue(), row.state(), JobState.READY);
       }
       released++;
@@ -377,14 +381,15 @@ final class Completions {
     checkOne(ps.executeUpdate(), "archive attempt");
   }
 
-  private static void backToQueue(Conn c, LeasedRow row, JobState next, long visibleAt, int countDelta)
-      throws SQLException {
+  private static void backToQueue(Conn c, LeasedRow row, JobState next, long visibleAt, int countDelta,
+      boolean keepDue) throws SQLException {
     PreparedStatement ps = c.prepare(BACK_TO_QUEUE);
     ps.setString(1, next.wire());
     ps.setLong(2, visibleAt);
     ps.setInt(3, countDelta);
     ps.setLong(4, row.id());
     ps.setString(5, row.token());
+    ps.setInt(6, keepDue ? 1 : 0);
     checkOne(ps.executeUpdate(), "requeue attempt");
   }
 

@@ -99,6 +99,9 @@ final class Leases {
       + " att_ended_at = CASE WHEN " + BACK + " THEN NULL ELSE ?1 END,"
       + " att_outcome = CASE WHEN " + BACK + " THEN NULL ELSE 'lease_expired' END,"
       + " att_error = CASE WHEN " + BACK + " THEN NULL ELSE " + REAP_ERROR + " END,"
+      // Back in the queue at its old place: due since it first became due, not since the lease ran
+      // out, so a crashed runner's jobs run before the backlog that came after them.
+      + " visible_at = CASE WHEN " + BACK + " THEN coalesce(due_at, visible_at) ELSE visible_at END,"
       + " lease_token = NULL, due_at = NULL"
       + " WHERE part = ?2 AND lease_token IS NOT NULL AND visible_at <= ?1"
       + " RETURNING id, queue, state, at_most_once";
@@ -276,14 +279,19 @@ final class Leases {
   }
 
   /** Ends the expired leases of one partition; returns the reaped job ids, ascending. */
-  static List<String> reap(Conn c, int partition, long t) throws SQLException {
+  /** Whether the partition has an expired lease at {@code t} (a read: no write lock). */
+  static boolean anyExpired(Conn c, int partition, long t) throws SQLException {
     PreparedStatement any = c.prepare(ANY_EXPIRED);
     any.setInt(1, partition);
     any.setLong(2, t);
     try (ResultSet rs = any.executeQuery()) {
-      if (!rs.next() || rs.getInt(1) == 0) {
-        return List.of();
-      }
+      return rs.next() && rs.getInt(1) != 0;
+    }
+  }
+
+  static List<String> reap(Conn c, int partition, long t) throws SQLException {
+    if (!anyExpired(c, partition, t)) {
+      return List.of();
     }
     PreparedStatement ins = c.prepare(REAP_ARCHIVE);
     ins.setLong(1, t);

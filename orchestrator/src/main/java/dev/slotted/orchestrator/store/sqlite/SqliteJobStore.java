@@ -308,7 +308,12 @@ public final class SqliteJobStore implements JobStore {
 
   @Override
   public CompletionStage<List<String>> reapExpired(int partition, Clock clock) {
-    return db.write("reap", clock, (c, now) -> Leases.reap(c, partition, now.toEpochMilli()));
+    // Reaping runs in every window and usually finds nothing: a reader answers that without the
+    // write lock, so the common case takes no lock at all (and cannot meet another runner's).
+    return db.read("reap probe", c -> Leases.anyExpired(c, partition, clock.millis()))
+        .thenCompose(any -> any
+            ? db.write("reap", clock, (c, now) -> Leases.reap(c, partition, now.toEpochMilli()))
+            : CompletableFuture.completedFuture(List.of()));
   }
 
   // ---- operator actions -------------------------------------------------------------------------

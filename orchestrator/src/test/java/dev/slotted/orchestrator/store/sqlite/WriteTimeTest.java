@@ -36,23 +36,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WriteTimeTest {
   private static final Duration LEASE = Duration.ofSeconds(30);
-  private static final Duration HOLD = Duration.ofMillis(250);
 
   @TempDir Path dir;
 
-  /** Holds the write lock from another connection for {@link #HOLD}; returns when it is held. */
+  /**
+   * Holds the write lock from another connection until the store has met it (a busy retry was
+   * counted), then a little longer; returns once the lock is held.
+   */
   private static final class LockHolder implements AutoCloseable {
     private final Thread thread;
     private final AtomicReference<Instant> releasedAt = new AtomicReference<>();
 
-    LockHolder(Path file) throws InterruptedException {
+    LockHolder(Path file, SqliteJobStore store) throws InterruptedException {
       CountDownLatch held = new CountDownLatch(1);
+      long retries = store.busyRetries();
       thread = new Thread(() -> {
         try (Connection c = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
             Statement st = c.createStatement()) {
           st.execute("BEGIN IMMEDIATE");
           held.countDown();
-          Thread.sleep(HOLD.toMillis());
+          long deadline = System.nanoTime() + 10_000_000_000L;
+          while (store.busyRetries() == retries && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+          }
+          Thread.sleep(50);
           releasedAt.set(Instant.now()); // before COMMIT: nobody else can have the lock yet
           st.execute("COMMIT");
         } catch (Exception e) {
@@ -82,7 +89,10 @@ class WriteTimeTest {
   void claimsRenewalsAndCompletionsStoreTheTimeTheyGotTheLockNotTheTimeTheyWereAskedFor() throws Exception {
     Path file = dir.resolve("t.db");
     Clock clock = Clock.systemUTC();
-    try (SqliteJobStore store = SqliteJobStore.open(SqliteStoreSettings.defaults(file).withPartitions(1))) {
+    // Long busy waits: the write must outlast the holder even on a loaded machine.
+    SqliteStoreSettings settings = SqliteStoreSettings.defaults(file).withPartitions(1)
+        .withBusyBackoff(List.of(Duration.ofMillis(20), Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(5)));
+    try (SqliteJobStore store = SqliteJobStore.open(settings)) {
       List<NewJob> jobs = new ArrayList<>();
       for (int i = 0; i < 4; i++) {
         jobs.add(NewJob.of("q", "{}"));
@@ -94,11 +104,11 @@ class WriteTimeTest {
       long retriesBefore = store.busyRetries();
       List<ClaimedJob> claimed;
       Instant freed;
-      try (LockHolder lock = new LockHolder(file)) {
+      try (LockHolder lock = new LockHolder(file, store)) {
         Instant asked = clock.instant();
         claimed = join(store.claim(req, clock));
         freed = lock.releasedAt();
-        assertThat(Duration.between(asked, freed)).as("the claim really waited").isGreaterThan(HOLD.dividedBy(2));
+        assertThat(freed).as("the claim really waited").isAfter(asked);
       }
       assertThat(store.busyRetries()).as("the wait was SQLITE_BUSY retries").isGreaterThan(retriesBefore);
       assertThat(claimed).hasSize(4).allSatisfy(j -> assertThat(j.claimedAt()).isAfterOrEqualTo(freed));
@@ -110,7 +120,7 @@ class WriteTimeTest {
       // A renewal asked for under the lock extends from when it ran.
       List<Lease> leases = claimed.stream().map(j -> new Lease(j.id(), j.leaseToken())).toList();
       Instant renewFreed;
-      try (LockHolder lock = new LockHolder(file)) {
+      try (LockHolder lock = new LockHolder(file, store)) {
         assertThat(join(store.renewLeases("r#1", leases.subList(0, 2), LEASE, clock))).isEmpty();
         renewFreed = lock.releasedAt();
       }
@@ -121,7 +131,7 @@ class WriteTimeTest {
       // A completion asked for under the lock ends the job when it was written.
       ClaimedJob j = claimed.get(0);
       Instant completeFreed;
-      try (LockHolder lock = new LockHolder(file)) {
+      try (LockHolder lock = new LockHolder(file, store)) {
         join(store.complete(List.of(Completion.succeeded(j, "w-1", clock.instant())), clock));
         completeFreed = lock.releasedAt();
       }
