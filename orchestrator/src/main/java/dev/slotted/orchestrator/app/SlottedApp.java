@@ -2,6 +2,7 @@ package dev.slotted.orchestrator.app;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.slotted.orchestrator.clock.DbClock;
 import dev.slotted.orchestrator.clock.Membership;
 import dev.slotted.orchestrator.clock.SlotMath;
 import dev.slotted.orchestrator.config.ConfigError;
@@ -87,6 +88,18 @@ public final class SlottedApp implements AutoCloseable {
 
   /** As {@link #start(Config)}, with metrics already initialised. */
   public static SlottedApp start(Config config, Metrics metrics) {
+    return start(config, metrics, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #start(Config)}, on this host clock (a test skews it). With a PostgreSQL store the
+   * runtime's clock is the database's ({@link DbClock}): the host clock plus the measured offset.
+   */
+  public static SlottedApp start(Config config, Clock hostClock) {
+    return start(config, Metrics.init(config), hostClock);
+  }
+
+  private static SlottedApp start(Config config, Metrics metrics, Clock hostClock) {
     Settings settings = Settings.fromConfig(config);
     StoreFactory storeFactory = StoreFactory.fromConfig(config, settings.storeKind());
     WorkerSettings workerSettings = WorkerSettings.fromConfig(config);
@@ -119,14 +132,16 @@ public final class SlottedApp implements AutoCloseable {
     try {
       PekkoManagement.get(system.classicSystem()).start().toCompletableFuture().join();
       Executor jdbc = system.dispatchers().lookup(DispatcherSelector.fromConfig("slotted.store.dispatcher"));
-      store = storeFactory.open(jdbc);
+      store = storeFactory.open(jdbc, hostClock);
       readiness.storeReady();
       metrics.registerCounterSource(Metrics.STORE_BUSY_RETRIES, store::busyRetries);
       metrics.registerCounterSource(Metrics.LEASE_REJECTIONS, store::leaseRejections);
 
       reapOrphans(pids);
 
-      Clock clock = Clock.systemUTC();
+      // The one clock of the runtime: windows, leases, attempt times, schedules. On PostgreSQL the
+      // database's time, so that runners on several hosts agree; on SQLite (one machine) the host's.
+      Clock clock = DbClock.forStore(hostClock, store, settings.tdma().guard());
       schedules = Schedules.start(system, scheduleSettings, settings, clock);
       // Opens the journal and replays every schedule now rather than in the first pass of the
       // firer, which after an outage has the most to do.

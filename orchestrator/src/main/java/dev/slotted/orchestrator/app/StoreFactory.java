@@ -9,6 +9,7 @@ import dev.slotted.orchestrator.store.postgres.PostgresJobStore;
 import dev.slotted.orchestrator.store.postgres.PostgresStoreSettings;
 import dev.slotted.orchestrator.store.sqlite.SqliteJobStore;
 import dev.slotted.orchestrator.store.sqlite.SqliteStoreSettings;
+import java.time.Clock;
 import java.util.concurrent.Executor;
 
 /**
@@ -35,13 +36,16 @@ final class StoreFactory {
     }
   }
 
-  /** Opens (and migrates) the store; JDBC runs on {@code jdbc}. */
-  JobStore open(Executor jdbc) {
+  /**
+   * Opens (and migrates) the store; JDBC runs on {@code jdbc}. A server's clock is measured against
+   * {@code host}.
+   */
+  JobStore open(Executor jdbc, Clock host) {
     if (postgres == null) {
       return new SqliteJobStore(sqlite, jdbc);
     }
     try {
-      return new PostgresJobStore(postgres, jdbc);
+      return new PostgresJobStore(postgres, jdbc, host);
     } catch (StoreSettingsException e) {
       throw new ConfigError("invalid setting " + e.key() + ": " + e.getMessage(), e);
     }

@@ -3,53 +3,31 @@ package dev.slotted.orchestrator.schedule;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
+import dev.slotted.orchestrator.store.sqlite.SqliteJournal;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
-import java.util.Arrays;
 import java.util.Map;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The schedules' event journal: its own SQLite file, so schedule writes never take the job store's
- * write lock (DESIGN §6, §11). pekko-persistence-jdbc ships no SQLite DDL; ours is applied here,
- * before the ActorSystem that uses it starts.
+ * write lock (DESIGN §6, §11), or with PostgreSQL the job store's schema. pekko-persistence-jdbc
+ * ships no SQLite DDL; ours is applied by the store ({@link SqliteJournal}) before the ActorSystem
+ * that uses it starts. This class points the plugin at the journal.
  *
  * <p>Startup order: {@link #ensureSchema(Path)}, then build the ActorSystem with {@link
  * #configure(Config)} (which points the plugin at {@code slotted.schedules.journal-path}).
  */
 public final class ScheduleJournal {
 
-  private static final Logger LOG = LoggerFactory.getLogger(ScheduleJournal.class);
-
   /** The shared Slick database that the journal, snapshot store and read journal use. */
   public static final String DATABASE = "slotted-journal";
 
   static final String URL_KEY = "pekko-persistence-jdbc.shared-databases." + DATABASE + ".db.url";
 
-  private static final int SCHEMA_VERSION = 1;
-  private static final String SCHEMA_RESOURCE = "/db/journal/V001__sqlite_journal.sql";
-
-  // WAL so reads never block the writer; busy_timeout because two runner processes may share the
-  // file; IMMEDIATE so a transaction takes the write lock up front instead of failing mid-way with
-  // SQLITE_BUSY_SNAPSHOT, which busy_timeout does not retry.
-  private static final String PARAMS =
-      "?journal_mode=WAL&synchronous=NORMAL&busy_timeout=5000&transaction_mode=IMMEDIATE";
-
   private ScheduleJournal() {}
 
   /** The JDBC URL of a journal file. */
   public static String jdbcUrl(Path file) {
-    return "jdbc:sqlite:" + file.toAbsolutePath() + PARAMS;
+    return SqliteJournal.jdbcUrl(file);
   }
 
   /**
@@ -145,45 +123,6 @@ public final class ScheduleJournal {
    * never on an actor's dispatcher).
    */
   public static void ensureSchema(Path file) {
-    try {
-      Path parent = file.toAbsolutePath().getParent();
-      if (parent != null) {
-        Files.createDirectories(parent);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create the directory of the schedule journal " + file, e);
-    }
-    try (Connection c = DriverManager.getConnection(jdbcUrl(file));
-         Statement st = c.createStatement()) {
-      int version;
-      try (ResultSet rs = st.executeQuery("PRAGMA user_version")) {
-        version = rs.next() ? rs.getInt(1) : 0;
-      }
-      if (version >= SCHEMA_VERSION) {
-        return;
-      }
-      c.setAutoCommit(false);
-      for (String sql : statements()) {
-        st.executeUpdate(sql);
-      }
-      st.executeUpdate("PRAGMA user_version = " + SCHEMA_VERSION);
-      c.commit();
-      LOG.info("Created the schedule journal schema in [{}]", file.toAbsolutePath());
-    } catch (SQLException e) {
-      throw new IllegalStateException("cannot prepare the schedule journal " + file + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static String[] statements() {
-    try (InputStream in = ScheduleJournal.class.getResourceAsStream(SCHEMA_RESOURCE)) {
-      if (in == null) {
-        throw new IllegalStateException("missing resource " + SCHEMA_RESOURCE);
-      }
-      String text = new String(in.readAllBytes(), StandardCharsets.UTF_8).replaceAll("(?m)^--.*$", "");
-      return Arrays.stream(text.split(";"))
-          .map(String::strip).filter(s -> !s.isEmpty()).toArray(String[]::new);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    SqliteJournal.ensureSchema(file);
   }
 }

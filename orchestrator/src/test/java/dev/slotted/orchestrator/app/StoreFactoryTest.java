@@ -36,7 +36,7 @@ class StoreFactoryTest {
         + "\", user = slotted, password = wrong, connect-patience = 2s }"), "postgres");
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
-      assertThatThrownBy(() -> f.open(pool))
+      assertThatThrownBy(() -> f.open(pool, java.time.Clock.systemUTC()))
           .isInstanceOf(ConfigError.class)
           .hasMessageContaining("slotted.store.postgres.password")
           .hasMessageNotContaining("wrong");
@@ -51,7 +51,7 @@ class StoreFactoryTest {
     StoreFactory f = StoreFactory.fromConfig(with("slotted.store.postgres { url = \"" + url + "\", user = \"\", schema = "
         + TestPostgres.freshSchema("factory") + " }"), "postgres");
     ExecutorService pool = Executors.newFixedThreadPool(2);
-    try (JobStore store = f.open(pool)) {
+    try (JobStore store = f.open(pool, java.time.Clock.systemUTC())) {
       assertThat(store.partitions()).isEqualTo(16);
       assertThat(f.describe()).startsWith("postgres jdbc:postgresql://").doesNotContain("password");
     } finally {

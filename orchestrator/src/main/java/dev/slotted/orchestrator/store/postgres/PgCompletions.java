@@ -44,6 +44,16 @@ final class PgCompletions {
         att_ended_at = ?, att_outcome = ?, att_error = ?, att_exit_code = ?, att_log_tail = ?,
         lease_token = NULL, due_at = NULL, att_started_at = coalesce(?::bigint, att_started_at)
       WHERE id = ? AND lease_token = ?""";
+  /** A group's finished attempts in one statement (one row per element of the arrays). */
+  private static final String END_MANY = """
+      UPDATE jobs j SET state = e.state, finished_at = coalesce(j.finished_at, ?), att_worker = e.worker,
+        att_ended_at = e.ended_at, att_outcome = e.outcome, att_error = e.error, att_exit_code = e.exit_code,
+        att_log_tail = e.log_tail, lease_token = NULL, due_at = NULL,
+        att_started_at = coalesce(e.started_at, j.att_started_at)
+      FROM unnest(?::bigint[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::text[], ?::int[],
+        ?::text[], ?::bigint[]) AS e(id, token, state, worker, ended_at, outcome, error, exit_code, log_tail,
+        started_at)
+      WHERE j.id = e.id AND j.lease_token = e.token""";
   private static final String ARCHIVE_RUNNING = """
       INSERT INTO attempts (job_id, number, runner, worker, started_at, ended_at, outcome, error,
         exit_code, log_tail)
@@ -129,44 +139,35 @@ final class PgCompletions {
     Set<Long> consumed = new HashSet<>();
     List<CompletionResult> results = new ArrayList<>(completions.size());
     int refused = 0;
-    try (PreparedStatement end = c.prepareStatement(END_ON_ROW)) {
-      int batched = 0;
-      for (Completion done : completions) {
-        Long id = PostgresJobStore.parseId(done.jobId());
-        LeasedRow row = id == null ? null : rows.get(id);
-        // Sequential semantics inside the group: once an attempt ended, its token is stale.
-        if (row == null || row.token() == null || !row.token().equals(done.leaseToken()) || !consumed.add(id)) {
-          results.add(new CompletionResult(done.jobId(), false, null, null));
-          refused++;
-          continue;
-        }
-        boolean atMostOnce = row.finishedAtClaim();
-        JobState next;
-        if (isFailure(done) && !atMostOnce && done.retryable() && row.attemptCount() < row.maxAttempts()) {
-          long delay = Math.max(0, row.retry().delayAfter(row.attemptCount(), ThreadLocalRandom.current()).toMillis());
-          next = delay == 0 ? JobState.READY : JobState.SCHEDULED;
-          archiveRunning(c, row, done.worker(), done.endedAt().toEpochMilli(), done.outcome().wire(), done.error(),
-              done.exitCode(), done.logTail(), done.startedAt());
-          backToQueue(c, row, next, t + delay, 0, false);
-        } else {
-          next = atMostOnce || done.outcome() == AttemptOutcome.SUCCEEDED ? JobState.SUCCEEDED
-              : done.outcome() == AttemptOutcome.CANCELLED ? JobState.CANCELLED : JobState.DEAD;
-          bind(end, row.id(), row.token(), next, t, done.worker(), done.endedAt().toEpochMilli(),
-              done.outcome().wire(), done.error(), done.exitCode(), done.logTail(), done.startedAt());
-          end.addBatch();
-          batched++;
-        }
-        if (!atMostOnce) {
-          stats.move(row.queue(), row.part(), row.state(), next);
-        }
-        results.add(new CompletionResult(done.jobId(), true, next, row.queue()));
+    Ends ends = new Ends();
+    for (Completion done : completions) {
+      Long id = PostgresJobStore.parseId(done.jobId());
+      LeasedRow row = id == null ? null : rows.get(id);
+      // Sequential semantics inside the group: once an attempt ended, its token is stale.
+      if (row == null || row.token() == null || !row.token().equals(done.leaseToken()) || !consumed.add(id)) {
+        results.add(new CompletionResult(done.jobId(), false, null, null));
+        refused++;
+        continue;
       }
-      if (batched > 0) {
-        for (int n : end.executeBatch()) {
-          checkOne(n, "complete");
-        }
+      boolean atMostOnce = row.finishedAtClaim();
+      JobState next;
+      if (isFailure(done) && !atMostOnce && done.retryable() && row.attemptCount() < row.maxAttempts()) {
+        long delay = Math.max(0, row.retry().delayAfter(row.attemptCount(), ThreadLocalRandom.current()).toMillis());
+        next = delay == 0 ? JobState.READY : JobState.SCHEDULED;
+        archiveRunning(c, row, done.worker(), done.endedAt().toEpochMilli(), done.outcome().wire(), done.error(),
+            done.exitCode(), done.logTail(), done.startedAt());
+        backToQueue(c, row, next, t + delay, 0, false);
+      } else {
+        next = atMostOnce || done.outcome() == AttemptOutcome.SUCCEEDED ? JobState.SUCCEEDED
+            : done.outcome() == AttemptOutcome.CANCELLED ? JobState.CANCELLED : JobState.DEAD;
+        ends.add(row, next, done);
       }
+      if (!atMostOnce) {
+        stats.move(row.queue(), row.part(), row.state(), next);
+      }
+      results.add(new CompletionResult(done.jobId(), true, next, row.queue()));
     }
+    ends.write(c, t);
     stats.flush(c);
     return new Outcome(results, refused);
   }
@@ -255,6 +256,60 @@ final class PgCompletions {
       ps.setLong(6, row.id());
       ps.setString(7, row.token());
       checkOne(ps.executeUpdate(), "requeue attempt");
+    }
+  }
+
+  /**
+   * The attempts a group ends on their rows, written in one statement: a statement per row costs
+   * the server a parse-bind-execute each, which dominated a group of thousands of no-op jobs.
+   */
+  private static final class Ends {
+    private final List<Long> ids = new ArrayList<>();
+    private final List<String> tokens = new ArrayList<>();
+    private final List<String> states = new ArrayList<>();
+    private final List<String> workers = new ArrayList<>();
+    private final List<Long> endedAt = new ArrayList<>();
+    private final List<String> outcomes = new ArrayList<>();
+    private final List<String> errors = new ArrayList<>();
+    private final List<Integer> exitCodes = new ArrayList<>();
+    private final List<String> logTails = new ArrayList<>();
+    private final List<Long> startedAt = new ArrayList<>();
+
+    void add(LeasedRow row, JobState next, Completion done) {
+      ids.add(row.id());
+      tokens.add(row.token());
+      states.add(next.wire());
+      workers.add(done.worker());
+      endedAt.add(done.endedAt().toEpochMilli());
+      outcomes.add(done.outcome().wire());
+      errors.add(done.error() == null ? null : head(done.error(), MAX_ERROR_CHARS));
+      exitCodes.add(done.exitCode());
+      logTails.add(done.logTail() == null ? null : tail(done.logTail(), MAX_LOG_TAIL_CHARS));
+      startedAt.add(done.startedAt() == null ? null : done.startedAt().toEpochMilli());
+    }
+
+    void write(Connection c, long finishedAt) throws SQLException {
+      if (ids.isEmpty()) {
+        return;
+      }
+      try (PreparedStatement ps = c.prepareStatement(END_MANY)) {
+        ps.setLong(1, finishedAt);
+        ps.setArray(2, c.createArrayOf("bigint", ids.toArray()));
+        ps.setArray(3, c.createArrayOf("text", tokens.toArray()));
+        ps.setArray(4, c.createArrayOf("text", states.toArray()));
+        ps.setArray(5, c.createArrayOf("text", workers.toArray()));
+        ps.setArray(6, c.createArrayOf("bigint", endedAt.toArray()));
+        ps.setArray(7, c.createArrayOf("text", outcomes.toArray()));
+        ps.setArray(8, c.createArrayOf("text", errors.toArray()));
+        ps.setArray(9, c.createArrayOf("int4", exitCodes.toArray()));
+        ps.setArray(10, c.createArrayOf("text", logTails.toArray()));
+        ps.setArray(11, c.createArrayOf("bigint", startedAt.toArray()));
+        int changed = ps.executeUpdate();
+        if (changed != ids.size()) {
+          throw new IllegalStateException("complete changed " + changed + " rows instead of " + ids.size()
+              + ": a bug (the rows were locked and their tokens checked)");
+        }
+      }
     }
   }
 

@@ -51,10 +51,13 @@ final class PgReads {
   private static final String DB_MILLIS = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 
   private final PgDb db;
+  private final java.time.Clock host;
   private volatile dev.slotted.orchestrator.store.ClockOffset clockOffset;
 
-  PgReads(PgDb db) {
+  /** {@code host}: the clock the database's is measured against (this host's, or a test's skewed one). */
+  PgReads(PgDb db, java.time.Clock host) {
     this.db = db;
+    this.host = host;
   }
 
   CompletionStage<Page<Job>> list(JobQuery q) {
@@ -192,9 +195,9 @@ final class PgReads {
   }
 
   /** Cristian's algorithm: the database's time against the midpoint of one round trip. */
-  private void measureClock(java.sql.Connection c) throws java.sql.SQLException {
+  void measureClock(java.sql.Connection c) throws java.sql.SQLException {
     try (PreparedStatement ps = c.prepareStatement(DB_MILLIS)) {
-      long before = System.currentTimeMillis();
+      long before = host.millis();
       long t0 = System.nanoTime();
       long dbMillis;
       try (ResultSet rs = ps.executeQuery()) {

@@ -83,7 +83,16 @@ public final class PostgresJobStore implements JobStore {
    *     migration fails, or the database was migrated by a newer version
    */
   public PostgresJobStore(PostgresStoreSettings settings, Executor executor) {
-    this(settings, executor, null);
+    this(settings, executor, null, Clock.systemUTC());
+  }
+
+  /**
+   * As {@link #PostgresJobStore(PostgresStoreSettings, Executor)}, measuring the database's clock
+   * against {@code host} (at open and at each heartbeat): {@link #clockOffset()} is present from
+   * the start.
+   */
+  public PostgresJobStore(PostgresStoreSettings settings, Executor executor, Clock host) {
+    this(settings, executor, null, host);
   }
 
   /** Opens the store on an executor of its own, shut down at {@link #close()} (CLI, tests, bench). */
@@ -95,14 +104,14 @@ public final class PostgresJobStore implements JobStore {
       return t;
     });
     try {
-      return new PostgresJobStore(settings, pool, pool);
+      return new PostgresJobStore(settings, pool, pool, Clock.systemUTC());
     } catch (RuntimeException e) {
       pool.shutdownNow();
       throw e;
     }
   }
 
-  private PostgresJobStore(PostgresStoreSettings settings, Executor executor, ExecutorService owned) {
+  private PostgresJobStore(PostgresStoreSettings settings, Executor executor, ExecutorService owned, Clock host) {
     this.settings = settings;
     this.ownedExecutor = owned;
     this.db = new PgDb(settings, executor);
@@ -116,7 +125,16 @@ public final class PostgresJobStore implements JobStore {
       db.close();
       throw e;
     }
-    this.reads = new PgReads(db);
+    this.reads = new PgReads(db, host);
+    try {
+      db.inTransaction("clock", c -> {
+        reads.measureClock(c);
+        return null;
+      }, true);
+    } catch (RuntimeException e) {
+      db.close();
+      throw e;
+    }
   }
 
   private static int fixPartitions(Connection c, int configured) throws SQLException {

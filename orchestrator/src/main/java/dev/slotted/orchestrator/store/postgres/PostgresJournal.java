@@ -1,5 +1,7 @@
 package dev.slotted.orchestrator.store.postgres;
 
+import dev.slotted.orchestrator.store.JdbcJournal;
+import dev.slotted.orchestrator.store.JournalStore;
 import dev.slotted.orchestrator.store.StoreException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +27,15 @@ public final class PostgresJournal {
   /** The JDBC URL with the store's schema as the connection's search path. */
   public static String url(PostgresStoreSettings s) {
     return s.url() + (s.url().contains("?") ? "&" : "?") + "currentSchema=" + s.schema();
+  }
+
+  /** The runtime's reads and fence of the journal in this schema (whose tables must exist). */
+  public static JournalStore open(PostgresStoreSettings s) {
+    try {
+      return new JdbcJournal(connect(s), JdbcJournal.Dialect.POSTGRES);
+    } catch (SQLException e) {
+      throw new StoreException("cannot open the schedule journal in PostgreSQL: " + e.getMessage(), e);
+    }
   }
 
   /** A plain connection to the journal's schema (autocommit on). */

@@ -174,15 +174,33 @@ class PostgresStoreLifecycleTest {
     }
   }
 
-  /** Cristian's measurement at each heartbeat: on one host the database's clock is ours. */
+  /**
+   * Cristian's measurement once at open and again at each heartbeat: on one host the database's
+   * clock is ours.
+   */
   @Test
-  void aHeartbeatMeasuresTheDatabaseClockOffset() throws Exception {
+  void theStoreMeasuresTheDatabaseClockOffsetAtOpenAndAtEachHeartbeat() throws Exception {
     try (PostgresJobStore s = PostgresJobStore.open(settings(TestPostgres.freshSchema("clock")))) {
-      assertThat(s.clockOffset()).isEmpty();
+      var atOpen = s.clockOffset().orElseThrow();
+      Thread.sleep(5);
       s.heartbeat("r-1", "{}", Duration.ofSeconds(5), at(Instant.now())).toCompletableFuture().get();
       var offset = s.clockOffset().orElseThrow();
+      assertThat(offset.measuredAt()).isAfter(atOpen.measuredAt());
       assertThat(offset.uncertaintyMs()).isBetween(0L, 1000L);
       assertThat(Math.abs(offset.offsetMs())).isLessThanOrEqualTo(offset.uncertaintyMs() + 50);
+    }
+  }
+
+  /** The offset is measured against the host clock the store was given (a skewed one here). */
+  @Test
+  void theOffsetIsMeasuredAgainstTheGivenHostClock() {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+    try (PostgresJobStore s = new PostgresJobStore(settings(TestPostgres.freshSchema("skewed")), pool,
+        java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofMillis(-4_500)))) {
+      var offset = s.clockOffset().orElseThrow();
+      assertThat(offset.offsetMs()).isBetween(4_500 - offset.uncertaintyMs() - 50, 4_500 + offset.uncertaintyMs() + 50);
+    } finally {
+      pool.shutdownNow();
     }
   }
 
