@@ -239,8 +239,10 @@ class DashboardTest {
     }
     post("/api/v1/jobs/batch", batch.append("]}").toString(), 201);
     browser.get(base + "/");
-    await(Duration.ofSeconds(20), () -> rows("#throughput rect.bar-ok").size() > 0
+    // Earlier tests left bars and an empty queue on the page: wait for this batch's jobs to finish.
+    await(Duration.ofSeconds(30), () -> rows("#throughput rect.bar-ok").size() > 0
         && rows("#throughput rect.bar-bad").size() > 0
+        && "150".equals(text("#queue-rows tr[data-queue='emails'] td[data-state='succeeded']"))
         && "0".equals(browser.findElement(By.cssSelector("[data-total='ready'] .n")).getText())
         && "0".equals(browser.findElement(By.cssSelector("[data-total='running'] .n")).getText()));
     assertThat(browser.findElement(By.cssSelector("#queue-rows tr[data-queue='reports'] td[data-state='succeeded']"))
@@ -252,6 +254,11 @@ class DashboardTest {
   }
 
   // ---- helpers ---------------------------------------------------------------------------------
+
+  private static String text(String css) {
+    List<WebElement> found = rows(css);
+    return found.isEmpty() ? null : found.get(0).getText();
+  }
 
   private static long windows() {
     return rows("#timeline rect.window").size();
